@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { writeFileAtomic, writeTextFileAtomic } from "./atomic.ts";
+import { sha256File, sha256Hex } from "./hash.ts";
+
+Deno.test("writeFileAtomic replaces the file and leaves no temporary behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "a.json");
+    await writeTextFileAtomic(path, "one");
+    await writeTextFileAtomic(path, "two");
+    assert.equal(await Deno.readTextFile(path), "two");
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.deepEqual(names, ["a.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeFileAtomic into a missing folder fails and leaves nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(writeFileAtomic(join(dir, "missing", "x.bin"), new Uint8Array(3)));
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sha256 of bytes and of a file agree with the published test vector", async () => {
+  const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  assert.equal(sha256Hex("abc"), abc);
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "abc");
+    await Deno.writeTextFile(path, "abc");
+    assert.equal(await sha256File(path), abc);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
