@@ -7,6 +7,7 @@
  * @module
  */
 
+import { writeFileAtomic } from "../util/atomic.ts";
 import { DTYPE_SIZE, type DType, numel, type RawTensor } from "./tensor.ts";
 
 /** Tensors and free-form metadata of one safetensors file. */
@@ -197,12 +198,5 @@ export async function writeSafetensors(
   tensors: Map<string, RawTensor> | Record<string, RawTensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeFile(tmp, encodeSafetensors(tensors, metadata));
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

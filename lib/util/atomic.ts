@@ -5,18 +5,19 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
-function tempName(path: string): string {
-  return join(
-    dirname(path),
-    `.${path.split(/[\\/]/).pop()}.${crypto.randomUUID().slice(0, 8)}.tmp`,
-  );
+/**
+ * A temporary path beside `path`: same folder, so the final rename cannot cross filesystems, and
+ * a `.tmp` suffix that marks it as never part of a result.
+ */
+export function tempPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
 }
 
 /** Writes bytes to `path` atomically. */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = tempName(path);
+  const tmp = tempPathBeside(path);
   try {
     await Deno.writeFile(tmp, data);
     await Deno.rename(tmp, path);
