@@ -1,0 +1,302 @@
+/**
+ * Conversion of a diffusers LDM checkpoint (the `CompVis/ldm-celebahq-256` layout: `unet/`,
+ * `vqvae/`, `scheduler/`) into the folder the sampler loads: `unet.onnx`, `vqvae_decoder.onnx`
+ * (plus external-data files for large weights) and `model.json`, which records the configs, the
+ * SHA-256 of every source and output file, and the latent scale.
+ *
+ * @module
+ */
+
+import { basename, join, resolve } from "node:path";
+import { findWeightsFile, loadCheckpoint } from "../io/checkpoint.ts";
+import type { RawTensor } from "../io/tensor.ts";
+import {
+  buildUnetGraph,
+  buildVqDecoderGraph,
+  parseUnetConfig,
+  parseVqModelConfig,
+  randomWeights,
+  unetParameterShapes,
+  vqDecoderParameterShapes,
+} from "../models/mod.ts";
+import { saveModel } from "../onnx/mod.ts";
+import type { ModelInfo } from "../pipelines/model.ts";
+import { parseDDIMConfig } from "../schedulers/mod.ts";
+import { sha256File } from "../util/hash.ts";
+import { writeTextFileAtomic } from "../util/atomic.ts";
+import { normalizeKeys } from "./keys.ts";
+
+/** Bumped whenever converted graphs could differ for the same source. */
+export const CONVERTER_VERSION = "1";
+
+/** The paper's model: its latents must be decoded unscaled (see {@link defaultLatentScale}). */
+export const COMPVIS_CELEBAHQ = "CompVis/ldm-celebahq-256";
+
+/** Weights above this many bytes go to an external-data file beside the `.onnx`. */
+const EXTERNAL_DATA_BYTES = 64 * 1024 * 1024;
+
+/** Options of {@link convertDiffusers}. */
+export interface ConvertOptions {
+  /** Divide latents by this before decoding; default from {@link defaultLatentScale}. */
+  latentScale?: number;
+  /** Where the checkpoint came from (hub id, optionally `@revision`), recorded in model.json. */
+  sourceId?: string;
+  /** Receives one line per stage. */
+  log?: (line: string) => void;
+}
+
+/** Raised for a source folder that cannot be converted; the message names the file or field. */
+export class ConvertError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConvertError";
+  }
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new ConvertError(
+        `${path} not found: not a diffusers LDM folder (need unet/, vqvae/, scheduler/)`,
+      );
+    }
+    throw e;
+  }
+  try {
+    const value = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new Error("not a JSON object");
+    }
+    return value;
+  } catch (e) {
+    throw new ConvertError(`${path} is not a valid config: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The latent scale to decode with. diffusers' stock LDMPipeline divides by the VQ config's
+ * `scaling_factor` (0.18215), which breaks the faces of CompVis/ldm-celebahq-256 (diffusers issue
+ * #6725): that model was trained on unscaled latents, so its scale is 1.0 whatever the config
+ * says. Any other model uses its config's `scaling_factor` (1.0 if absent).
+ */
+export function defaultLatentScale(
+  vqConfig: Record<string, unknown>,
+  source: { id?: string; dir?: string },
+): { value: number; reason: string } {
+  const names = [source.id ?? "", source.dir ?? ""].join(" ");
+  if (names.includes(COMPVIS_CELEBAHQ) || names.includes("models--CompVis--ldm-celebahq-256")) {
+    return {
+      value: 1,
+      reason: `${COMPVIS_CELEBAHQ} decodes unscaled latents (diffusers issue #6725)`,
+    };
+  }
+  const factor = vqConfig.scaling_factor;
+  if (typeof factor === "number" && Number.isFinite(factor) && factor > 0) {
+    return { value: factor, reason: "vqvae config scaling_factor" };
+  }
+  return { value: 1, reason: "vqvae config has no scaling_factor" };
+}
+
+/** Everything needed to write a converted model folder. */
+export interface ModelParts {
+  /** Raw diffusers configs. */
+  unetConfig: Record<string, unknown>;
+  /** VQModel config. */
+  vqvaeConfig: Record<string, unknown>;
+  /** Scheduler config. */
+  schedulerConfig: Record<string, unknown>;
+  /** UNet weights under current diffusers names. */
+  unetWeights: ReadonlyMap<string, RawTensor>;
+  /** VQModel weights under current diffusers names (encoder tensors are ignored). */
+  vqvaeWeights: ReadonlyMap<string, RawTensor>;
+  /** Recorded as model.json's `source`. */
+  source: ModelInfo["source"];
+  /** Latent scale to record. */
+  latentScale: number;
+  /** Why that latent scale (recorded beside it). */
+  latentScaleReason: string;
+}
+
+function checkLatentScale(value: number): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new ConvertError(`latentScale must be a number > 0, got ${value}`);
+  }
+}
+
+/**
+ * Builds both graphs and writes the model folder. The folder is assembled under a temporary name
+ * and renamed into place, so `outDir` holds either the previous model or the complete new one.
+ */
+export async function writeModelFolder(
+  outDir: string,
+  parts: ModelParts,
+  log: (line: string) => void = () => {},
+): Promise<ModelInfo> {
+  checkLatentScale(parts.latentScale);
+  const unetConfig = parseUnetConfig(parts.unetConfig, "unet/config.json");
+  const vqConfig = parseVqModelConfig(parts.vqvaeConfig, "vqvae/config.json");
+  try {
+    parseDDIMConfig(parts.schedulerConfig);
+  } catch (e) {
+    throw new ConvertError(`scheduler/scheduler_config.json: ${(e as Error).message}`);
+  }
+  const target = resolve(outDir);
+  const staging = `${target}.partial-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(staging, { recursive: true });
+  try {
+    log("building unet.onnx");
+    const unetGraph = buildUnetGraph(unetConfig, parts.unetWeights);
+    await saveModel(join(staging, "unet.onnx"), unetGraph, {
+      externalData: weightBytes(unetGraph.initializers) > EXTERNAL_DATA_BYTES,
+    });
+    log("building vqvae_decoder.onnx");
+    const vqGraph = buildVqDecoderGraph(vqConfig, parts.vqvaeWeights);
+    await saveModel(join(staging, "vqvae_decoder.onnx"), vqGraph, {
+      externalData: weightBytes(vqGraph.initializers) > EXTERNAL_DATA_BYTES,
+    });
+    const sha256: Record<string, string> = {};
+    for (
+      const entry of [...Deno.readDirSync(staging)].sort((a, b) => a.name.localeCompare(b.name))
+    ) {
+      sha256[entry.name] = await sha256File(join(staging, entry.name));
+    }
+    const latentSize = squareSize(unetConfig.sampleSize);
+    const info: ModelInfo & { latentScaleReason: string } = {
+      format: "fluidity-model",
+      converterVersion: CONVERTER_VERSION,
+      source: parts.source,
+      sha256,
+      unet: parts.unetConfig,
+      vqvae: parts.vqvaeConfig,
+      scheduler: parts.schedulerConfig,
+      latentScale: parts.latentScale,
+      latentScaleReason: parts.latentScaleReason,
+      latentChannels: unetConfig.inChannels,
+      latentSize,
+      imageSize: latentSize * 2 ** (vqConfig.blockOutChannels.length - 1),
+      precision: "fp32",
+    };
+    await writeTextFileAtomic(join(staging, "model.json"), JSON.stringify(info, null, 2) + "\n");
+    await replaceDir(staging, target);
+    log(`wrote ${target}`);
+    return info;
+  } catch (e) {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** The sampler draws square latents: the config must say how large. */
+function squareSize(sampleSize: number | [number, number] | null): number {
+  if (typeof sampleSize === "number") return sampleSize;
+  if (Array.isArray(sampleSize) && sampleSize[0] === sampleSize[1]) return sampleSize[0];
+  throw new ConvertError(
+    `unet/config.json: "sample_size" must be one number (square latents), got ${
+      JSON.stringify(sampleSize)
+    }`,
+  );
+}
+
+function weightBytes(initializers: readonly { data: ArrayBufferView }[]): number {
+  let total = 0;
+  for (const init of initializers) total += init.data.byteLength;
+  return total;
+}
+
+async function replaceDir(staging: string, target: string): Promise<void> {
+  const old = `${target}.old-${crypto.randomUUID().slice(0, 8)}`;
+  let moved = false;
+  try {
+    await Deno.rename(target, old);
+    moved = true;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await Deno.rename(staging, target);
+  if (moved) await Deno.remove(old, { recursive: true });
+}
+
+/**
+ * Converts a diffusers LDM folder (`unet/`, `vqvae/`, `scheduler/` with config.json and
+ * `diffusion_pytorch_model.safetensors` or `.bin`, current or early-diffusers key names) into
+ * `outDir`.
+ *
+ * @returns the model.json written
+ * @throws {ConvertError} naming the missing or invalid file; config errors name the field
+ */
+export async function convertDiffusers(
+  srcDir: string,
+  outDir: string,
+  options: ConvertOptions = {},
+): Promise<ModelInfo> {
+  const log = options.log ?? (() => {});
+  const unetConfig = await readJson(join(srcDir, "unet", "config.json"));
+  const vqvaeConfig = await readJson(join(srcDir, "vqvae", "config.json"));
+  const schedulerConfig = await readJson(join(srcDir, "scheduler", "scheduler_config.json"));
+  const sourceFiles: Record<string, string> = {};
+  const load = async (component: string) => {
+    const file = await findWeightsFile(join(srcDir, component));
+    log(`reading ${file}`);
+    sourceFiles[`${component}/${basename(file)}`] = await sha256File(file);
+    return normalizeKeys(await loadCheckpoint(file));
+  };
+  const unetWeights = await load("unet");
+  const vqvaeWeights = await load("vqvae");
+  for (const name of ["unet/config.json", "vqvae/config.json", "scheduler/scheduler_config.json"]) {
+    sourceFiles[name] = await sha256File(join(srcDir, name));
+  }
+  const id = options.sourceId ?? resolve(srcDir);
+  const scale = options.latentScale !== undefined
+    ? { value: options.latentScale, reason: "set by the user" }
+    : defaultLatentScale(vqvaeConfig, { id, dir: resolve(srcDir) });
+  return await writeModelFolder(outDir, {
+    unetConfig,
+    vqvaeConfig,
+    schedulerConfig,
+    unetWeights,
+    vqvaeWeights,
+    source: { id, sha256: sourceFiles },
+    latentScale: scale.value,
+    latentScaleReason: scale.reason,
+  }, log);
+}
+
+/** Options of {@link buildRandomModel}. */
+export interface RandomModelOptions {
+  /** Seed of the random weights. */
+  seed: number;
+  /** Raw configs; a missing scheduler config means the CompVis DDIM settings. */
+  unetConfig: Record<string, unknown>;
+  /** VQModel config. */
+  vqvaeConfig: Record<string, unknown>;
+  /** Scheduler config. */
+  schedulerConfig: Record<string, unknown>;
+  /** Latent scale (default 1). */
+  latentScale?: number;
+}
+
+/**
+ * Writes a model folder with the given architecture and seeded random weights: the full-size
+ * CompVis networks can be benchmarked, and the whole pipeline run, without the download.
+ */
+export async function buildRandomModel(
+  outDir: string,
+  options: RandomModelOptions,
+  log?: (line: string) => void,
+): Promise<ModelInfo> {
+  const unet = parseUnetConfig(options.unetConfig, "unet config");
+  const vq = parseVqModelConfig(options.vqvaeConfig, "vqvae config");
+  return await writeModelFolder(outDir, {
+    unetConfig: options.unetConfig,
+    vqvaeConfig: options.vqvaeConfig,
+    schedulerConfig: options.schedulerConfig,
+    unetWeights: randomWeights(unetParameterShapes(unet), options.seed),
+    vqvaeWeights: randomWeights(vqDecoderParameterShapes(vq), options.seed + 1),
+    source: { id: `random-weights:seed=${options.seed}`, sha256: {} },
+    latentScale: options.latentScale ?? 1,
+    latentScaleReason: "random-weight model",
+  }, log);
+}

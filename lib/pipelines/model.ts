@@ -1,0 +1,193 @@
+/**
+ * Loading a converted model (a folder with `model.json`, `unet.onnx`, `vqvae_decoder.onnx`) into
+ * onnxruntime sessions on the chosen device.
+ *
+ * @module
+ */
+
+import * as ort from "onnxruntime-node";
+import { join } from "node:path";
+import { cpus } from "node:os";
+
+/** Where the networks run. `auto` tries CUDA and falls back to the CPU with one warning. */
+export type Device = "cpu" | "cuda" | "auto";
+
+/** The contents of a converted model's `model.json`, as written by `convertDiffusers`. */
+export interface ModelInfo {
+  /** Always `"fluidity-model"`. */
+  format: string;
+  /** Version of the converter that wrote the folder. */
+  converterVersion: string;
+  /** Where the weights came from: a hub id or a folder, and the source files' SHA-256. */
+  source: { id: string; revision?: string; sha256: Record<string, string> };
+  /** SHA-256 of every file of the converted model, by file name. */
+  sha256: Record<string, string>;
+  /** The diffusers configs the graphs were built from. */
+  unet: Record<string, unknown>;
+  /** The VQModel config. */
+  vqvae: Record<string, unknown>;
+  /** The scheduler config. */
+  scheduler: Record<string, unknown>;
+  /** Latents are divided by this before decoding (1.0 for CompVis/ldm-celebahq-256). */
+  latentScale: number;
+  /** Latent channels, height = width of the latents, and the decoded image size. */
+  latentChannels: number;
+  /** Height (= width) of the latents. */
+  latentSize: number;
+  /** Height (= width) of decoded images. */
+  imageSize: number;
+  /** Floating-point precision of the weights in the graphs. */
+  precision: "fp32" | "fp16";
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadOptions {
+  /** `cpu` (default), `cuda`, or `auto`. */
+  device?: Device;
+  /** Intra-op threads for the CPU provider; default: all cores. */
+  threads?: number;
+  /** Called with the fallback message when `auto` cannot use CUDA; default `console.warn`. */
+  warn?: (message: string) => void;
+}
+
+/** A converted model ready to sample from. */
+export interface LoadedModel {
+  /** The model folder. */
+  dir: string;
+  /** Its `model.json`. */
+  info: ModelInfo;
+  /** The device the sessions actually run on. */
+  device: "cpu" | "cuda";
+  /** Intra-op thread count used for the CPU provider. */
+  threads: number;
+  /** The UNet session (`sample`, `timestep` → `eps`). */
+  unet: ort.InferenceSession;
+  /** The VQ decoder session (`latents` → `image`, `codes`). */
+  decoder: ort.InferenceSession;
+  /** Latent channels. */
+  latentChannels: number;
+  /** Latent height = width. */
+  latentSize: number;
+  /** Decoded image height = width. */
+  imageSize: number;
+  /** Frees both sessions. */
+  release(): Promise<void>;
+}
+
+/** Raised when a model folder is missing files or holds an unreadable `model.json`. */
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelLoadError";
+  }
+}
+
+/** Reads and checks `model.json` in `dir`. */
+export async function readModelInfo(dir: string): Promise<ModelInfo> {
+  const path = join(dir, "model.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new ModelLoadError(
+        `${path} not found: ${dir} is not a converted model (run deno task model:convert or model:fetch)`,
+      );
+    }
+    throw e;
+  }
+  let info: ModelInfo;
+  try {
+    info = JSON.parse(text);
+  } catch (e) {
+    throw new ModelLoadError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (info?.format !== "fluidity-model") {
+    throw new ModelLoadError(
+      `${path}: "format" is ${JSON.stringify(info?.format)}, expected "fluidity-model"`,
+    );
+  }
+  for (const key of ["latentScale", "latentChannels", "latentSize", "imageSize"] as const) {
+    if (typeof info[key] !== "number" || !Number.isFinite(info[key]) || info[key] <= 0) {
+      throw new ModelLoadError(
+        `${path}: "${key}" must be a positive number, got ${JSON.stringify(info[key])}`,
+      );
+    }
+  }
+  return info;
+}
+
+function sessionOptions(
+  device: "cpu" | "cuda",
+  threads: number,
+): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: device === "cuda" ? [{ name: "cuda" }, "cpu"] : ["cpu"],
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+  };
+}
+
+async function createSession(path: string, device: "cpu" | "cuda", threads: number) {
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new ModelLoadError(
+      `${path} not found: the model folder is incomplete (re-run the conversion)`,
+    );
+  }
+  try {
+    return await ort.InferenceSession.create(path, sessionOptions(device, threads));
+  } catch (e) {
+    throw new ModelLoadError(`cannot load ${path} on ${device}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Loads a converted model with onnxruntime-node.
+ *
+ * CUDA needs onnxruntime-node's CUDA provider, which is fetched by its install script
+ * (`ONNXRUNTIME_NODE_INSTALL=cuda12`); with `device: "cuda"` a missing provider is an error,
+ * with `auto` it falls back to the CPU and warns once.
+ */
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
+  const info = await readModelInfo(dir);
+  const requested = options.device ?? "cpu";
+  if (!["cpu", "cuda", "auto"].includes(requested)) {
+    throw new RangeError(`device ${JSON.stringify(requested)} is not one of cpu, cuda, auto`);
+  }
+  const threads = options.threads ?? cpus().length;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  }
+  let device: "cpu" | "cuda" = requested === "cpu" ? "cpu" : "cuda";
+  let unet: ort.InferenceSession;
+  try {
+    unet = await createSession(join(dir, "unet.onnx"), device, threads);
+  } catch (e) {
+    if (requested !== "auto") throw e;
+    (options.warn ?? console.warn)(
+      `CUDA is not available (${(e as Error).message.split("\n")[0]}); running on the CPU instead`,
+    );
+    device = "cpu";
+    unet = await createSession(join(dir, "unet.onnx"), device, threads);
+  }
+  const decoder = await createSession(join(dir, "vqvae_decoder.onnx"), device, threads);
+  return {
+    dir,
+    info,
+    device,
+    threads,
+    unet,
+    decoder,
+    latentChannels: info.latentChannels,
+    latentSize: info.latentSize,
+    imageSize: info.imageSize,
+    async release() {
+      await unet.release();
+      await decoder.release();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { readSafetensors } from "../io/safetensors.ts";
+import { toFloat32 } from "../io/tensor.ts";
+import { loadModel, resolveModel, sample } from "./mod.ts";
+import type { LoadedModel } from "./model.ts";
+
+const FIXTURES = new URL("../testdata/ldm-reference/", import.meta.url);
+const pipeline = await readSafetensors(new URL("pipeline.safetensors", FIXTURES).pathname);
+
+interface Case {
+  seed: number;
+  steps: number;
+  colors: [number, number, number][];
+  scale: number;
+  window: [number, number];
+}
+
+/** Share of |a-b| ≤ tol, and the largest difference. */
+function agreement(a: Float32Array, b: Float32Array, tol: number) {
+  assert.equal(a.length, b.length);
+  let within = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (d <= tol) within++;
+    if (d > max) max = d;
+  }
+  return { share: within / a.length, max };
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+let shared: LoadedModel | undefined;
+async function tinyModel(): Promise<LoadedModel> {
+  shared ??= await loadModel(await resolveModel("tiny"), { threads: 1 });
+  return shared;
+}
+
+for (const name of Object.keys(pipeline.metadata)) {
+  Deno.test(`sample reproduces diffusers' colour injection: ${name}`, async () => {
+    const c: Case = JSON.parse(pipeline.metadata[name]);
+    const model = await tinyModel();
+    const result = await sample(model, {
+      seed: c.seed,
+      steps: c.steps,
+      colors: c.colors,
+      scale: c.scale,
+      window: c.window,
+    });
+    const refImage = toFloat32(pipeline.tensors.get(`${name}/image`)!);
+    const refLatents = toFloat32(pipeline.tensors.get(`${name}/latents`)!);
+    const img = agreement(result.images, refImage, 2e-3);
+    assert.ok(
+      img.share >= 0.999,
+      `${name}: only ${
+        (img.share * 100).toFixed(3)
+      } % of image values within 2e-3 (max ${img.max})`,
+    );
+    const lat = agreement(result.latents, refLatents, 1e-3 * maxAbs(refLatents));
+    assert.equal(lat.share, 1, `${name}: latents differ by up to ${lat.max}`);
+  });
+}
+
+Deno.test("sample with latentScale 0.18215 reproduces the stock diffusers LDMPipeline", async () => {
+  const stock = await readSafetensors(new URL("ldmpipeline_stock.safetensors", FIXTURES).pathname);
+  const nhwc = toFloat32(stock.tensors.get("image_nhwc")!);
+  const model = await tinyModel();
+  const { images } = await sample(model, {
+    seed: 0,
+    steps: 50,
+    colors: [[0, 0, 0]],
+    scale: 0,
+    latentScale: 0.18215,
+  });
+  const size = model.imageSize;
+  const nchw = new Float32Array(nhwc.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) nchw[(c * size + y) * size + x] = nhwc[(y * size + x) * 3 + c];
+    }
+  }
+  const img = agreement(images, nchw, 2e-3);
+  assert.ok(img.share >= 0.999, `only ${img.share} within 2e-3 (max ${img.max})`);
+});
+
+Deno.test("a colour gives the same image alone and inside a batch of 4", async () => {
+  const model = await tinyModel();
+  const colors: [number, number, number][] = [[0.9, 0.1, 0.4], [0, 1, 0], [0.2, 0.5, 0.9], [
+    1,
+    1,
+    0,
+  ]];
+  const opts = { seed: 7, steps: 20, scale: 0.5, window: [1, 5] as [number, number] };
+  for (const mode of ["constant", "gaussian"] as const) {
+    const batch = await sample(model, { ...opts, mode, colors });
+    const per = batch.images.length / 4;
+    for (const i of [0, 2]) {
+      const alone = await sample(model, { ...opts, mode, colors: [colors[i]] });
+      const { max } = agreement(alone.images, batch.images.subarray(i * per, (i + 1) * per), 0);
+      assert.ok(max <= 1 / 255, `${mode}: colour ${i} differs by ${max} between batch and alone`);
+    }
+  }
+});
+
+Deno.test("gaussian mode is seeded and differs from constant mode", async () => {
+  const model = await tinyModel();
+  const opts = { seed: 3, steps: 10, scale: 1, colors: ["#ff8000"] };
+  const a = await sample(model, { ...opts, mode: "gaussian" });
+  const b = await sample(model, { ...opts, mode: "gaussian" });
+  const c = await sample(model, { ...opts, mode: "constant" });
+  assert.deepEqual(a.latents, b.latents);
+  assert.ok(agreement(a.latents, c.latents, 1e-4).share < 0.5);
+});
+
+Deno.test("sample refuses bad inputs before running, naming the field", async () => {
+  const model = await tinyModel();
+  const base = { seed: 0, steps: 10, colors: [[1, 0, 0] as [number, number, number]] };
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ steps: 0 }, /^RangeError: steps/],
+    [{ steps: 2.5 }, /^RangeError: steps/],
+    [{ window: [0, 3] }, /^RangeError: window/],
+    [{ window: [1, 11] }, /^RangeError: window/],
+    [{ scale: NaN }, /^RangeError: scale/],
+    [{ mode: "sideways" }, /^RangeError: mode/],
+    [{ latentScale: 0 }, /^RangeError: latentScale/],
+    [{ colors: [] }, /^RangeError: colors/],
+    [{ colors: [[2, 0, 0.5]] }, /invalid colour/],
+    [{ seed: -1 }, /RangeError/],
+  ];
+  for (const [override, pattern] of bad) {
+    await assert.rejects(sample(model, { ...base, ...override } as never), pattern);
+  }
+});
+
+Deno.test("release the shared tiny model", async () => {
+  await shared?.release();
+});
