@@ -12,24 +12,15 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { denoEnv, type EnvLookup, validateRepoId } from "../hub/cache.ts";
+import { convertDiffusers } from "../convert/convert.ts";
+import { modelFolderName, modelsDir } from "../pipelines/resolve.ts";
 import { hubDownload, type HubDownloadProgress } from "../hub/download.ts";
 import { formatQuantity, Progress, type ProgressWriter } from "../hub/progress.ts";
 
 /** The paper's model. */
 export const DEFAULT_REPO = "CompVis/ldm-celebahq-256";
-
-/** Where converted models go by default: `<project>/models/<repo name>`. */
-const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
-
-/** The converter's entry point (lib/convert/convert.ts), loaded only when converting. */
-type ConvertDiffusers = (
-  srcDir: string,
-  outDir: string,
-  options?: { latentScale?: number; sourceId?: string },
-) => Promise<unknown>;
 
 const USAGE = `Usage: deno task model:fetch [REPO] [options]
 
@@ -106,29 +97,11 @@ function parseCommandLine(args: string[]): FetchArgs {
   return {
     repo,
     revision: values.revision,
-    outDir: resolve(values.out ?? join(MODELS_DIR, basename(repo))),
+    outDir: resolve(values.out ?? join(modelsDir(), modelFolderName(repo))),
     cacheDir: values["cache-dir"],
     convert: !values["no-convert"],
     help: values.help,
   };
-}
-
-async function loadConverter(): Promise<ConvertDiffusers> {
-  // A computed specifier: the converter is optional at type-check time and loaded on demand.
-  const specifier = new URL("../convert/convert.ts", import.meta.url).href;
-  let module: { convertDiffusers?: unknown };
-  try {
-    module = await import(specifier);
-  } catch (e) {
-    throw new Error(
-      `cannot load the converter ${fileURLToPath(specifier)} (${(e as Error).message}); ` +
-        "use --no-convert to download only",
-    );
-  }
-  if (typeof module.convertDiffusers !== "function") {
-    throw new Error(`${fileURLToPath(specifier)} does not export convertDiffusers()`);
-  }
-  return module.convertDiffusers as ConvertDiffusers;
 }
 
 /**
@@ -200,10 +173,10 @@ export async function main(args: string[], io: Partial<CliIo> = {}): Promise<num
     say(stdout, `snapshot: ${snapshot}`);
     if (!options.convert) return 0;
 
-    const convertDiffusers = await loadConverter();
     say(stderr, `model:fetch: converting into ${options.outDir}`);
     await convertDiffusers(snapshot, options.outDir, {
       sourceId: `${options.repo}@${basename(snapshot)}`,
+      log: (line) => say(stderr, `model:fetch: ${line}`),
     });
     say(stdout, `model: ${options.outDir}`);
     return 0;

@@ -70,6 +70,24 @@ Deno.test("model:fetch --no-convert downloads the snapshot and prints it (exit 0
   });
 });
 
+Deno.test("model:fetch downloads and converts, decoding CompVis latents unscaled", async () => {
+  await withHub(async (endpoint, cacheDir) => {
+    const out = join(cacheDir, "converted");
+    const stdout = capture();
+    const stderr = capture();
+    const env = (name: string) => ({ HF_ENDPOINT: endpoint, HF_HUB_CACHE: cacheDir })[name];
+    const code = await main(["--out", out], { stdout: stdout.writer, stderr: stderr.writer, env });
+    assert.equal(code, 0, stderr.out.text);
+    assert.match(stdout.out.text, new RegExp(`model: ${out}\n$`));
+    const info = JSON.parse(await Deno.readTextFile(join(out, "model.json")));
+    // The tiny config says scaling_factor 0.18215; the paper's model must decode with 1.0.
+    assert.equal(info.vqvae.scaling_factor, 0.18215);
+    assert.equal(info.latentScale, 1);
+    assert.match(info.source.id, /^CompVis\/ldm-celebahq-256@[0-9a-f]+$/);
+    assert.deepEqual(Object.keys(info.sha256).sort(), ["unet.onnx", "vqvae_decoder.onnx"]);
+  });
+});
+
 Deno.test("model:fetch reports hub errors with exit code 1", async () => {
   await withHub(async (endpoint, cacheDir) => {
     const stderr = capture();

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { readSafetensors } from "../io/safetensors.ts";
+import { toFloat32 } from "../io/tensor.ts";
+import { sha256File } from "../util/hash.ts";
+import { convertDiffusers, ConvertError, defaultLatentScale } from "./convert.ts";
+
+const REF = new URL("../testdata/ldm-reference/", import.meta.url).pathname;
+
+async function withTemp(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "convert_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A copy of tiny-ldm with only the .bin weights (the form the CompVis repo ships). */
+async function binOnlyCopy(dir: string): Promise<string> {
+  const src = join(REF, "tiny-ldm");
+  const dst = join(dir, "bin-only");
+  for (const sub of ["unet", "vqvae", "scheduler"]) {
+    await Deno.mkdir(join(dst, sub), { recursive: true });
+    for (const entry of Deno.readDirSync(join(src, sub))) {
+      if (entry.name.endsWith(".safetensors")) continue;
+      await Deno.copyFile(join(src, sub, entry.name), join(dst, sub, entry.name));
+    }
+  }
+  return dst;
+}
+
+Deno.test("safetensors, .bin and legacy-named .bin convert to byte-identical graphs", async () => {
+  await withTemp(async (dir) => {
+    const sources = [join(REF, "tiny-ldm"), await binOnlyCopy(dir), join(REF, "tiny-ldm-legacy")];
+    const hashes: Record<string, string>[] = [];
+    for (const [i, src] of sources.entries()) {
+      const info = await convertDiffusers(src, join(dir, `out${i}`));
+      hashes.push(info.sha256);
+      for (const [file, hash] of Object.entries(info.sha256)) {
+        assert.equal(
+          await sha256File(join(dir, `out${i}`, file)),
+          hash,
+          `model.json hash of ${file}`,
+        );
+      }
+    }
+    assert.deepEqual(hashes[1], hashes[0]);
+    assert.deepEqual(hashes[2], hashes[0]);
+  });
+});
+
+Deno.test("converted unet.onnx and vqvae_decoder.onnx reproduce diffusers' outputs", async () => {
+  await withTemp(async (dir) => {
+    const info = await convertDiffusers(join(REF, "tiny-ldm-legacy"), dir);
+    assert.equal(info.latentChannels, 3);
+    assert.equal(info.latentSize, 16);
+    assert.equal(info.imageSize, 64);
+    const unetIo = await readSafetensors(join(REF, "unet_io.safetensors"));
+    const x = toFloat32(unetIo.tensors.get("x")!);
+    const unet = await ort.InferenceSession.create(join(dir, "unet.onnx"));
+    for (const t of [999, 500, 10, 0]) {
+      const out = await unet.run({
+        sample: new ort.Tensor("float32", x, [2, 3, 16, 16]),
+        timestep: new ort.Tensor("float32", new Float32Array([t, t]), [2]),
+      });
+      const ref = toFloat32(unetIo.tensors.get(`eps_t${t}`)!);
+      const eps = out.eps.data as Float32Array;
+      let max = 0;
+      for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(eps[i] - ref[i]));
+      assert.ok(max <= 1e-4, `t=${t}: eps differs by ${max}`);
+    }
+    await unet.release();
+    const vq = await readSafetensors(join(REF, "vqvae_io.safetensors"));
+    const decoder = await ort.InferenceSession.create(join(dir, "vqvae_decoder.onnx"));
+    const out = await decoder.run({
+      latents: new ort.Tensor("float32", toFloat32(vq.tensors.get("z")!), [2, 3, 16, 16]),
+    });
+    assert.deepEqual(
+      Array.from(out.codes.data as BigInt64Array),
+      Array.from(new BigInt64Array(vq.tensors.get("codes")!.bytes.slice().buffer)),
+    );
+    const ref = toFloat32(vq.tensors.get("decoded_quantized")!);
+    const image = out.image.data as Float32Array;
+    let max = 0;
+    for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(image[i] - ref[i]));
+    assert.ok(max <= 1e-3, `decoded image differs by ${max}`);
+    await decoder.release();
+  });
+});
+
+Deno.test("latent scale: 1.0 for CompVis/ldm-celebahq-256, else the config, overridable", async () => {
+  const vq = { scaling_factor: 0.18215 };
+  assert.equal(defaultLatentScale(vq, { id: "CompVis/ldm-celebahq-256@abc" }).value, 1);
+  assert.equal(
+    defaultLatentScale(vq, { dir: "/cache/models--CompVis--ldm-celebahq-256/snapshots/x" }).value,
+    1,
+  );
+  assert.equal(defaultLatentScale(vq, { id: "someone/other-ldm" }).value, 0.18215);
+  assert.equal(defaultLatentScale({}, { id: "someone/other-ldm" }).value, 1);
+  await withTemp(async (dir) => {
+    const info = await convertDiffusers(join(REF, "tiny-ldm"), dir, { latentScale: 0.5 });
+    assert.equal(info.latentScale, 0.5);
+    const info2 = await convertDiffusers(join(REF, "tiny-ldm"), dir, {
+      sourceId: "CompVis/ldm-celebahq-256",
+    });
+    assert.equal(info2.latentScale, 1);
+  });
+});
+
+Deno.test("conversion errors name the file or the config field; no partial output is left", async () => {
+  await withTemp(async (dir) => {
+    await assert.rejects(
+      convertDiffusers(join(dir, "nowhere"), join(dir, "out")),
+      (e: Error) =>
+        e instanceof ConvertError && e.message.includes("unet/config.json") &&
+        e.message.includes("not found"),
+    );
+    const src = await binOnlyCopy(dir);
+    const configPath = join(src, "unet", "config.json");
+    const config = JSON.parse(await Deno.readTextFile(configPath));
+    await Deno.writeTextFile(configPath, JSON.stringify({ ...config, act_fn: "gelu" }));
+    await assert.rejects(convertDiffusers(src, join(dir, "out")), /act_fn/);
+    await Deno.writeTextFile(configPath, "{ not json");
+    await assert.rejects(
+      convertDiffusers(src, join(dir, "out")),
+      /config\.json.*not a valid config/,
+    );
+    await Deno.writeTextFile(configPath, JSON.stringify(config));
+    await Deno.remove(join(src, "vqvae", "diffusion_pytorch_model.bin"));
+    await assert.rejects(convertDiffusers(src, join(dir, "out")), /vqvae/);
+    const leftovers = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) =>
+      n.startsWith("out")
+    );
+    assert.deepEqual(leftovers, []);
+  });
+});
