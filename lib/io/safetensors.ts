@@ -8,7 +8,7 @@
  */
 
 import { writeFileAtomic } from "../util/atomic.ts";
-import { DTYPE_SIZE, type DType, numel, type RawTensor } from "./tensor.ts";
+import { type DType, DTYPE_SIZE, numel, type RawTensor } from "./tensor.ts";
 
 /** Tensors and free-form metadata of one safetensors file. */
 export interface SafetensorsFile {
@@ -40,12 +40,18 @@ const MAX_HEADER_BYTES = 100_000_000;
  */
 export function parseSafetensors(bytes: Uint8Array, source = "<memory>"): SafetensorsFile {
   if (bytes.byteLength < 8) {
-    throw new SafetensorsError(source, `file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+    throw new SafetensorsError(
+      source,
+      `file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`,
+    );
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = dv.getBigUint64(0, true);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) {
-    throw new SafetensorsError(source, `header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes`);
+    throw new SafetensorsError(
+      source,
+      `header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes`,
+    );
   }
   const hl = Number(headerLen);
   if (8 + hl > bytes.byteLength) {
@@ -56,7 +62,9 @@ export function parseSafetensors(bytes: Uint8Array, source = "<memory>"): Safete
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + hl)));
+    header = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + hl)),
+    );
   } catch (e) {
     throw new SafetensorsError(source, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
@@ -95,14 +103,20 @@ export function parseSafetensors(bytes: Uint8Array, source = "<memory>"): Safete
       !Array.isArray(info.shape) ||
       !info.shape.every((d) => Number.isSafeInteger(d) && d >= 0)
     ) {
-      throw new SafetensorsError(source, `tensor "${name}" has invalid shape ${JSON.stringify(info.shape)}`);
+      throw new SafetensorsError(
+        source,
+        `tensor "${name}" has invalid shape ${JSON.stringify(info.shape)}`,
+      );
     }
     const off = info.data_offsets;
     if (
       !Array.isArray(off) || off.length !== 2 ||
       !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]
     ) {
-      throw new SafetensorsError(source, `tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
+      throw new SafetensorsError(
+        source,
+        `tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`,
+      );
     }
     const dtype = info.dtype as DType;
     const shape = info.shape as number[];
@@ -118,7 +132,9 @@ export function parseSafetensors(bytes: Uint8Array, source = "<memory>"): Safete
     if (off[1] > data.byteLength) {
       throw new SafetensorsError(
         source,
-        `tensor "${name}" ends at byte ${off[1]} of a ${data.byteLength}-byte data section: truncated?`,
+        `tensor "${name}" ends at byte ${
+          off[1]
+        } of a ${data.byteLength}-byte data section: truncated?`,
       );
     }
     entries.push({ name, dtype, shape, begin: off[0], end: off[1] });
@@ -128,10 +144,16 @@ export function parseSafetensors(bytes: Uint8Array, source = "<memory>"): Safete
   let cursor = 0;
   for (const e of sorted) {
     if (e.begin < cursor) {
-      throw new SafetensorsError(source, `tensor "${e.name}" overlaps the tensor before it (starts at ${e.begin}, previous ends at ${cursor})`);
+      throw new SafetensorsError(
+        source,
+        `tensor "${e.name}" overlaps the tensor before it (starts at ${e.begin}, previous ends at ${cursor})`,
+      );
     }
     if (e.begin > cursor) {
-      throw new SafetensorsError(source, `gap of ${e.begin - cursor} bytes before tensor "${e.name}"`);
+      throw new SafetensorsError(
+        source,
+        `gap of ${e.begin - cursor} bytes before tensor "${e.name}"`,
+      );
     }
     cursor = e.end;
   }
@@ -166,10 +188,14 @@ export function encodeSafetensors(
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of list) {
-    if (name === "__metadata__") throw new RangeError(`"__metadata__" is reserved, not a tensor name`);
+    if (name === "__metadata__") {
+      throw new RangeError(`"__metadata__" is reserved, not a tensor name`);
+    }
     const size = numel(t.shape) * DTYPE_SIZE[t.dtype];
     if (t.bytes.byteLength !== size) {
-      throw new RangeError(`tensor "${name}": ${t.dtype} [${t.shape}] needs ${size} bytes, has ${t.bytes.byteLength}`);
+      throw new RangeError(
+        `tensor "${name}": ${t.dtype} [${t.shape}] needs ${size} bytes, has ${t.bytes.byteLength}`,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;

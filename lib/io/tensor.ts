@@ -55,7 +55,11 @@ export function f32Tensor(shape: number[], data: Float32Array): RawTensor {
   if (data.length !== numel(shape)) {
     throw new RangeError(`shape [${shape}] needs ${numel(shape)} values, got ${data.length}`);
   }
-  return { dtype: "F32", shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    dtype: "F32",
+    shape,
+    bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /** Wraps a BigInt64Array as an I64 {@link RawTensor} without copying. */
@@ -63,7 +67,11 @@ export function i64Tensor(shape: number[], data: BigInt64Array): RawTensor {
   if (data.length !== numel(shape)) {
     throw new RangeError(`shape [${shape}] needs ${numel(shape)} values, got ${data.length}`);
   }
-  return { dtype: "I64", shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    dtype: "I64",
+    shape,
+    bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /** Decodes one IEEE 754 half-precision value. */
@@ -128,7 +136,9 @@ function checkLength(t: RawTensor): number {
 export function toFloat32(t: RawTensor): Float32Array {
   const n = checkLength(t);
   if (t.dtype === "F32") {
-    if (t.bytes.byteOffset % 4 === 0) return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
+    if (t.bytes.byteOffset % 4 === 0) {
+      return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
+    }
     return new Float32Array(t.bytes.slice().buffer);
   }
   const out = new Float32Array(n);
