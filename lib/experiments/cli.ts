@@ -1,0 +1,213 @@
+/**
+ * Command-line overrides for experiment files: `deno run -A experiments/path1.ts --frames 3`
+ * and `deno task run experiments/path1.ts --frames 3` both end up in {@link runCli}.
+ *
+ * Overrides are parsed strictly (unknown flags are errors) and then go through the same checks
+ * as the spec itself, so `--steps 5` against a spec whose window ends at step 10 fails before
+ * any work with the same kind of message a bad spec file gets.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { runExperiment, type RunOptions } from "./runner.ts";
+import { describeValue, resolveExperiment, SpecError, type SpecOverrides } from "./spec.ts";
+
+/** Exit code for a bad spec, flag or flag value. */
+export const EXIT_USAGE = 2;
+
+/** Usage text shared by `lib/cli/run.ts` and direct runs of experiment files. */
+export const USAGE = `Usage:
+  deno task run <experiment.ts> [options]
+  deno run -A <experiment.ts> [options]
+
+Runs an experiment spec (a file with \`export default defineExperiment({...})\`) and writes
+manifest.json, frames/<sha256>.png, contact_sheet.png, path_plot.png and video.gif/.mp4 into
+the run folder. Frames already in that folder (same content key, intact PNG) are reused.
+
+Options (each replaces the spec's value for this run and is checked like the spec):
+  --model <id|dir|tiny>    hub id (CompVis/ldm-celebahq-256), converted model folder, or
+                           "tiny" (the bundled test checkpoint)
+  --frames <n>             number of frames; for specs that list frames: the first n
+  --steps <n>              DDIM steps (1–1000; injection windows must fit)
+  --batch <n>              frames per sampler call (speed/memory only; images are the same)
+  --seed <n>               seed of the initial noise (0 … 2**64-1)
+  --device <cpu|cuda|auto> where the networks run (default cpu)
+  --threads <n>            CPU threads for onnxruntime (default: all cores)
+  --out <dir>              write this run exactly into <dir> (default:
+                           results/<name>/<UTC time>-<spec hash>/, reused for the same spec)
+  -h, --help               show this help and the experiment's settings
+
+Exit codes: 0 done, 1 runtime failure, 2 bad spec, flag or flag value.`;
+
+/** A bad command line (unknown flag, missing value). The CLI prints it and exits with 2. */
+export class UsageError extends Error {
+  /** The offending flag or argument. */
+  readonly flag: string;
+
+  constructor(flag: string, message: string) {
+    super(message);
+    this.name = "UsageError";
+    this.flag = flag;
+  }
+}
+
+/** Runtime options that are not part of the spec. */
+export interface CliRunOptions {
+  /** `--device`. */
+  device?: "cpu" | "cuda" | "auto";
+  /** `--threads`. */
+  threads?: number;
+  /** `--out`. */
+  out?: string;
+}
+
+/** A parsed command line. */
+export interface ParsedCli {
+  /** Whether `--help` was given. */
+  help: boolean;
+  /** Spec overrides, still unchecked (checked by `resolveExperiment`). */
+  overrides: SpecOverrides;
+  /** Checked runtime options. */
+  run: CliRunOptions;
+}
+
+const OPTIONS = {
+  model: { type: "string" },
+  frames: { type: "string" },
+  steps: { type: "string" },
+  batch: { type: "string" },
+  seed: { type: "string" },
+  device: { type: "string" },
+  threads: { type: "string" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Integers become numbers; anything else stays a string for the checks to reject by name. */
+function integerOrText(text: string | undefined): number | string | undefined {
+  if (text === undefined) return undefined;
+  return /^[+-]?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+const runSchemas = {
+  device: z.enum(["cpu", "cuda", "auto"]),
+  threads: z.number().int().min(1).max(1024),
+  out: z.string().trim().min(1),
+};
+const runAllowed = {
+  device: '"cpu", "cuda" or "auto"',
+  threads: "an integer from 1 to 1024",
+  out: "a folder path",
+};
+
+/**
+ * Parses experiment flags (see {@link USAGE}).
+ *
+ * @throws {UsageError} for an unknown flag, a flag without its value, or a positional argument.
+ * @throws {SpecError} for a bad `--device`, `--threads` or `--out` value (spec overrides are
+ *   checked later, together with the spec).
+ */
+export function parseCliArgs(args: readonly string[]): ParsedCli {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true }));
+  } catch (e) {
+    const message = (e as Error).message;
+    const flag = /'([^']+)'/.exec(message)?.[1] ?? "";
+    throw new UsageError(flag, `${message.split("\n")[0]}\nRun with --help for the options.`);
+  }
+  const run: CliRunOptions = {};
+  for (const key of ["device", "threads", "out"] as const) {
+    const raw = values[key] as string | undefined;
+    if (raw === undefined) continue;
+    const value = key === "threads" ? integerOrText(raw) : raw;
+    const result = runSchemas[key].safeParse(value);
+    if (!result.success) throw new SpecError(key, value, runAllowed[key], `--${key}`);
+    (run as Record<string, unknown>)[key] = result.data;
+  }
+  return {
+    help: values.help === true,
+    overrides: {
+      model: values.model,
+      frames: integerOrText(values.frames as string | undefined),
+      steps: integerOrText(values.steps as string | undefined),
+      batch: integerOrText(values.batch as string | undefined),
+      // Seeds go up to 2**64-1: keep the digits, the seed check converts them exactly.
+      seed: values.seed,
+    },
+    run,
+  };
+}
+
+/** Where {@link main} writes: injectable for tests. */
+export interface CliIo {
+  /** Normal output (the run folder). Default: stdout. */
+  out?: (line: string) => void;
+  /** Messages and errors. Default: stderr. */
+  err?: (line: string) => void;
+  /** Extra options for the runner (deps, results folder...). */
+  runner?: Omit<RunOptions, "out" | "device" | "threads">;
+}
+
+function summaryOf(spec: unknown): string {
+  const s = spec as Record<string, unknown>;
+  return ["name", "description", "model", "seed", "steps", "injection", "path", "frames", "batch"]
+    .filter((k) => s[k] !== undefined)
+    .map((k) => {
+      const v = s[k];
+      if (k === "frames" && Array.isArray(v)) {
+        return `  frames: ${v.length} listed, first ${describeValue(v[0])}`;
+      }
+      return `  ${k}: ${typeof v === "bigint" ? `${v}n` : JSON.stringify(v)}`;
+    })
+    .join("\n");
+}
+
+/**
+ * Runs an experiment from command-line arguments and returns the exit code (0 done, 1 runtime
+ * failure, 2 bad spec/flag/value). Nothing is loaded or written before the spec and the flags
+ * have passed every check.
+ */
+export async function main(
+  spec: unknown,
+  args: readonly string[],
+  io: CliIo = {},
+): Promise<number> {
+  const out = io.out ?? console.log;
+  const err = io.err ?? console.error;
+  try {
+    const cli = parseCliArgs(args);
+    if (cli.help) {
+      out(`${USAGE}\n\nThis experiment:\n${summaryOf(spec)}`);
+      return 0;
+    }
+    const createPath = io.runner?.deps?.paths?.createPath;
+    const resolved = resolveExperiment(spec, cli.overrides, createPath ? { createPath } : {});
+    const { dir, manifest } = await runExperiment(resolved, { ...io.runner, ...cli.run });
+    const s = manifest.summary!;
+    err(
+      `${resolved.name}: ${s.frames} frames (${s.computed} computed, ${s.reused} reused) in ${dir}`,
+    );
+    for (const warning of manifest.warnings) err(`warning: ${warning}`);
+    out(dir);
+    return 0;
+  } catch (e) {
+    if (e instanceof SpecError || e instanceof UsageError) {
+      err(`error: ${e.message}`);
+      return EXIT_USAGE;
+    }
+    err(`error: ${e instanceof Error ? e.message : String(e)}`);
+    if (Deno.env.get("FLUIDITY_DEBUG") && e instanceof Error) err(e.stack ?? "");
+    return 1;
+  }
+}
+
+/**
+ * Entry point of an experiment file: `if (import.meta.main) await runCli(spec, Deno.args)`.
+ * Exits the process with {@link main}'s code.
+ */
+export async function runCli(spec: unknown, args: readonly string[]): Promise<never> {
+  Deno.exit(await main(spec, args));
+}

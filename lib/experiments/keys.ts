@@ -1,0 +1,63 @@
+/**
+ * Content keys: the identity of a frame is everything that determines its pixels, and nothing
+ * else. Two runs (or two experiments) asking for the same image get the same key, so a frame is
+ * computed once; any change of model weights, seed, steps, injection, colour or scheduler gives a
+ * new key. Batch size, device, threads and the frame's position are deliberately left out: the
+ * sampler makes an image independent of the batch it is computed in.
+ *
+ * @module
+ */
+
+import { canonicalJson } from "./canonical.ts";
+import { sha256Hex } from "../util/hash.ts";
+import type { Injection } from "./spec.ts";
+
+/** Bump when the meaning of a key's inputs changes, so old caches stop matching. */
+export const KEY_VERSION = 1;
+
+/** The inputs shared by every frame of a run. */
+export interface KeyContext {
+  /** SHA-256 of every converted model file (model.json's `sha256`). */
+  modelHashes: Readonly<Record<string, string>>;
+  /** The scheduler config the sampler builds its timesteps from. */
+  scheduler: unknown;
+  /** Seed as a decimal string (so 5, "5" and 5n agree). */
+  seed: string;
+  /** DDIM steps. */
+  steps: number;
+  /** Latents are divided by this before decoding. */
+  latentScale: number;
+  /** DDIM eta (0 in this project). */
+  eta: number;
+}
+
+/** What varies per frame. */
+export interface KeyFrame {
+  /** The injected colour, [0, 1]. */
+  color: readonly [number, number, number];
+  /** Effective injection of the frame. */
+  injection: Injection;
+}
+
+/** The exact object that is hashed; exposed so tests and manifests can show it. */
+export function keyMaterial(context: KeyContext, frame: KeyFrame): Record<string, unknown> {
+  return {
+    version: KEY_VERSION,
+    model: context.modelHashes,
+    scheduler: context.scheduler,
+    seed: context.seed,
+    steps: context.steps,
+    latentScale: context.latentScale,
+    eta: context.eta,
+    scale: frame.injection.scale,
+    window: [frame.injection.window[0], frame.injection.window[1]],
+    mode: frame.injection.mode,
+    // The sampler works in float32: colours equal after rounding give identical images.
+    color: frame.color.map((c) => Math.fround(c)),
+  };
+}
+
+/** SHA-256 (hex) of the canonical JSON of {@link keyMaterial}. */
+export function frameKey(context: KeyContext, frame: KeyFrame): string {
+  return sha256Hex(canonicalJson(keyMaterial(context, frame)));
+}

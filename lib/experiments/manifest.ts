@@ -1,0 +1,191 @@
+/**
+ * The run manifest (`manifest.json`): everything needed to know what a run computed, with what,
+ * and to resume it. It is rewritten atomically after every batch, so an interrupted run loses at
+ * most the batch in flight and a reader never sees half a file.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { writeTextFileAtomic } from "../util/atomic.ts";
+import { sha256File } from "../util/hash.ts";
+import type { Injection, ResolvedExperiment } from "./spec.ts";
+import type { MetricsSummary } from "./metrics.ts";
+
+/** Version of the manifest layout; readers reject other versions. */
+export const MANIFEST_VERSION = 1;
+
+/** File name of the manifest inside a run folder. */
+export const MANIFEST_FILE = "manifest.json";
+
+/** One rendered frame. */
+export interface ManifestFrame {
+  /** Position in the run, 0-based. */
+  index: number;
+  /** Time on the path, null for an explicit colour without a time. */
+  t: number | null;
+  /** Label from the spec, if any. */
+  label?: string;
+  /** Injected colour [r, g, b] in [0, 1]. */
+  color: [number, number, number];
+  /** Effective injection of this frame. */
+  injection: Injection;
+  /** Content key: SHA-256 of everything that determines the pixels (see `keys.ts`). */
+  key: string;
+  /** PNG path relative to the run folder: `frames/<sha256>.png`. */
+  file: string;
+  /** SHA-256 of the PNG bytes. */
+  sha256: string;
+  /** Image width and height in pixels. */
+  width: number;
+  /** Image height in pixels. */
+  height: number;
+  /** Whether this run computed the frame (false: reused from an earlier run in this folder). */
+  computed: boolean;
+  /** When the frame was computed (sampler call), not necessarily by this run. */
+  timings: {
+    /** The frame's share of its sampler call: batchMs / batchSize. */
+    sampleMs: number;
+    /** Wall time of the whole sampler call (denoising and decoding). */
+    batchMs: number;
+    /** Frames in that sampler call. */
+    batchSize: number;
+  };
+  /** Mean output colour [r, g, b] in [0, 1]. */
+  meanColor: [number, number, number];
+  /** RMS difference of RGB to the previous frame in [0, 1] units; null for the first frame. */
+  distanceToPrevious: number | null;
+}
+
+/** Pictures made from the frames, as paths relative to the run folder (null = not made). */
+export interface ManifestOutputs {
+  /** Grid of frames. */
+  contactSheet: string | null;
+  /** Path through the RGB cube. */
+  pathPlot: string | null;
+  /** Videos by container. */
+  video: { mp4: string | null; gif: string | null };
+}
+
+/** Where and how the frames were computed. */
+export interface ManifestRuntime {
+  /** `Deno.version.deno`. */
+  deno: string;
+  /** `Deno.version.v8`. */
+  v8: string;
+  /** onnxruntime-node version. */
+  onnxruntime: string;
+  /** Device the sessions ran on. */
+  device: string;
+  /** Intra-op threads. */
+  threads: number;
+  /** `Deno.build.os`. */
+  os: string;
+  /** `Deno.build.arch`. */
+  arch: string;
+  /** CPU model name and logical core count. */
+  cpu: { model: string; cores: number };
+}
+
+/** Contents of `manifest.json`. */
+export interface Manifest {
+  /** {@link MANIFEST_VERSION}. */
+  version: number;
+  /** `running` while batches are written, `complete` once pictures and summary are done. */
+  status: "running" | "complete";
+  /** Name of the run folder (UTC timestamp + spec hash) or of the `--out` folder. */
+  runId: string;
+  /** SHA-256 of the canonical JSON of the resolved spec. */
+  specHash: string;
+  /** ISO time this folder's first run started. */
+  createdAt: string;
+  /** ISO time of the last write. */
+  updatedAt: string;
+  /** The resolved spec (defaults applied, overrides merged). */
+  spec: ResolvedExperiment;
+  /** The model: the spec as given, the folder it resolved to, and its model.json. */
+  model: { spec: string; dir: string; info: Record<string, unknown> };
+  /** Runtime of the latest run. */
+  runtime: ManifestRuntime;
+  /** Frames in run order; during a run only those done so far. */
+  frames: ManifestFrame[];
+  /** Counts and metrics over the frames (null until the run completes). */
+  summary:
+    | (MetricsSummary & {
+      /** Frames in the run. */
+      frames: number;
+      /** Frames computed by the latest run. */
+      computed: number;
+      /** Frames reused from earlier runs. */
+      reused: number;
+      /** Wall time of the latest run's sampling, milliseconds. */
+      samplingMs: number;
+    })
+    | null;
+  /** Pictures. */
+  outputs: ManifestOutputs;
+  /** Things the user should know (e.g. no ffmpeg, so no mp4). */
+  warnings: string[];
+}
+
+/** Writes `manifest.json` in `dir` atomically (temporary file + rename). */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await writeTextFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+}
+
+/**
+ * Reads `manifest.json` from `dir`: null if absent. An unreadable or foreign manifest is reported
+ * through `warn` and treated as absent (its frames are then recomputed, never trusted).
+ */
+export async function readManifest(
+  dir: string,
+  warn: (message: string) => void = console.warn,
+): Promise<Manifest | null> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  try {
+    const manifest = JSON.parse(text) as Manifest;
+    if (manifest?.version !== MANIFEST_VERSION || !Array.isArray(manifest.frames)) {
+      warn(`${path}: not a version ${MANIFEST_VERSION} manifest; its frames will be recomputed`);
+      return null;
+    }
+    return manifest;
+  } catch (e) {
+    warn(`${path} is not valid JSON (${(e as Error).message}); its frames will be recomputed`);
+    return null;
+  }
+}
+
+/**
+ * Frames of an earlier manifest that can be reused, by content key: only those whose PNG exists
+ * in `dir` with the recorded SHA-256 (a missing or altered file means the frame is recomputed).
+ */
+export async function reusableFrames(
+  dir: string,
+  manifest: Manifest | null,
+): Promise<Map<string, ManifestFrame>> {
+  const reusable = new Map<string, ManifestFrame>();
+  if (!manifest) return reusable;
+  const verified = new Map<string, boolean>();
+  for (const frame of manifest.frames) {
+    if (
+      typeof frame?.key !== "string" || typeof frame.file !== "string" ||
+      typeof frame.sha256 !== "string" || reusable.has(frame.key)
+    ) continue;
+    // Frames live in frames/; anything else in a manifest is not ours to read.
+    if (!/^frames\/[0-9a-f]{64}\.png$/.test(frame.file)) continue;
+    let ok = verified.get(frame.file);
+    if (ok === undefined) {
+      ok = await sha256File(join(dir, frame.file)).then((h) => h === frame.sha256, () => false);
+      verified.set(frame.file, ok);
+    }
+    if (ok) reusable.set(frame.key, frame);
+  }
+  return reusable;
+}

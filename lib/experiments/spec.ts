@@ -1,0 +1,638 @@
+/**
+ * Declarative experiment specs: what an `experiments/*.ts` file exports, how it is checked, and
+ * the fully resolved form the runner and the manifest work with.
+ *
+ * Checking happens before any work (no model is loaded, no file is written) and every failure
+ * is a {@link SpecError} that names the field, the value found there and what is allowed, so a
+ * typo in a spec file or on the command line costs seconds, not an hour of sampling.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { type ColorInput, parseColor, type Rgb } from "../pipelines/colors.ts";
+import { createPath, PATH_TYPES, type PathSpec } from "../paths/mod.ts";
+
+export { PATH_TYPES, type PathSpec };
+
+/** Largest seed: `torch.manual_seed` takes an unsigned 64-bit integer. */
+export const MAX_SEED = 2n ** 64n - 1n;
+
+/** Most DDIM steps: the scheduler's number of training timesteps. */
+export const MAX_STEPS = 1000;
+
+/** Injection settings shared by the frames of a spec unless a frame overrides them. */
+export interface Injection {
+  /** Multiplier of M (the paper: 0.01; 0 = no injection). */
+  scale: number;
+  /** First and last denoising step receiving the injection, 1-based, inclusive. */
+  window: [number, number];
+  /** `constant` (the paper's M) or `gaussian` (M times standard normal noise). */
+  mode: "constant" | "gaussian";
+}
+
+/** One explicitly listed frame, as written in a spec. */
+export interface ExplicitFrameInput {
+  /** Time on the spec's path; the colour is `path.at(t)` unless `color` is given. */
+  t?: number;
+  /** The injected colour (any form `parseColor` accepts). Required when there is no `t`. */
+  color?: ColorInput;
+  /** Overrides of the spec's injection for this frame only (e.g. a sensitivity grid). */
+  injection?: Partial<Injection>;
+  /** A short human-readable name, shown in the manifest (e.g. `"red"`). */
+  label?: string;
+}
+
+/**
+ * Which frames to render: `count` frames sampled along the path (uniform in time or in arc
+ * length), explicit path times `t`, or an explicit list of frames.
+ */
+export type FramesInput =
+  | { count: number; sampling?: "time" | "arcLength" }
+  | { t: number[] }
+  | ExplicitFrameInput[];
+
+/** Contact sheet options. */
+export interface ContactSheetOptions {
+  /** Thumbnails per row; default: about square. */
+  columns?: number;
+  /** Most frames shown (evenly spaced over the run, first and last included); default: all. */
+  maxFrames?: number;
+  /** Thumbnail width in pixels; default: the frame size up to 30 frames, 128 beyond. */
+  tileSize?: number;
+}
+
+/** Video options. */
+export interface VideoOptions {
+  /** Frames per second (the paper's videos: 30). */
+  fps?: number;
+  /** Containers to write; mp4 needs ffmpeg, gif is always possible. */
+  formats?: ("mp4" | "gif")[];
+}
+
+/** What to write besides the manifest. */
+export interface OutputsInput {
+  /** Frames are always written: they are the resume cache. */
+  frames?: true;
+  /** A grid of all frames (`contact_sheet.png`); default true. */
+  contactSheet?: boolean | ContactSheetOptions;
+  /** The path through the RGB cube with the frames' colours (`path_plot.png`); default true. */
+  pathPlot?: boolean;
+  /** `video.mp4` / `video.gif`; `false` for none. Default `{ fps: 30, formats: ["mp4","gif"] }`. */
+  video?: false | VideoOptions;
+}
+
+/** An experiment as written in a spec file (defaults not yet applied). */
+export interface ExperimentInput {
+  /** Slug naming the experiment; runs go to `results/<name>/`. */
+  name: string;
+  /** What the experiment shows; copied to the manifest. */
+  description?: string;
+  /** A hub id (`CompVis/ldm-celebahq-256`), a converted model folder, or `tiny`. */
+  model: string;
+  /** Seed of the shared initial noise: 0 … 2**64-1 (a decimal string or bigint above 2**53). */
+  seed: number | string | bigint;
+  /** DDIM steps; default 1000 (the paper). */
+  steps?: number;
+  /** Divide latents by this before decoding; default: the model's `latentScale`. */
+  latentScale?: number;
+  /** Injection settings; defaults `{ scale: 0.01, window: [1, 10], mode: "constant" }`. */
+  injection?: Partial<Injection>;
+  /** The colour path; required unless every frame lists its colour. */
+  path?: PathSpec;
+  /** Which frames to render. */
+  frames: FramesInput;
+  /** Frames per sampler call; default 4. Does not change the images, only speed and memory. */
+  batch?: number;
+  /** Pictures to make from the frames. */
+  outputs?: OutputsInput;
+}
+
+/** An explicit frame after checking: colour normalised to [0, 1]. */
+export interface ResolvedExplicitFrame {
+  /** Time on the path the colour came from, if any. */
+  t?: number;
+  /** The colour; absent when it comes from the path at `t`. */
+  color?: Rgb;
+  /** Per-frame injection overrides. */
+  injection?: Partial<Injection>;
+  /** Human-readable name. */
+  label?: string;
+}
+
+/** The resolved frames selection. */
+export type ResolvedFrames =
+  | { count: number; sampling: "time" | "arcLength" }
+  | { t: number[] }
+  | ResolvedExplicitFrame[];
+
+/** An experiment with defaults applied, overrides merged, and everything checked. JSON-safe. */
+export interface ResolvedExperiment {
+  /** Slug. */
+  name: string;
+  /** Description, if given. */
+  description?: string;
+  /** Model spec. */
+  model: string;
+  /** Seed: a number up to 2**53-1, a decimal string above. */
+  seed: number | string;
+  /** DDIM steps. */
+  steps: number;
+  /** Latent scale override, if given. */
+  latentScale?: number;
+  /** Spec-wide injection. */
+  injection: Injection;
+  /** Path, if given. */
+  path?: PathSpec;
+  /** Frames selection. */
+  frames: ResolvedFrames;
+  /** Frames per sampler call. */
+  batch: number;
+  /** Pictures to make. */
+  outputs: {
+    frames: true;
+    contactSheet: false | ContactSheetOptions;
+    pathPlot: boolean;
+    video: false | { fps: number; formats: ("mp4" | "gif")[] };
+  };
+}
+
+/** Values that may replace spec fields for one run (the CLI flags). */
+export interface SpecOverrides {
+  /** Replaces `model`. */
+  model?: unknown;
+  /** Sets `frames.count`, or keeps the first N explicit frames / path times. */
+  frames?: unknown;
+  /** Replaces `steps`. */
+  steps?: unknown;
+  /** Replaces `batch`. */
+  batch?: unknown;
+  /** Replaces `seed`. */
+  seed?: unknown;
+}
+
+/** Replacements for the checks that use other modules (tests). */
+export interface ResolveHooks {
+  /**
+   * Builds the path, throwing on bad parameters; its `duration` bounds the frame times.
+   * Default: `createPath` from `lib/paths`.
+   */
+  createPath?: (spec: PathSpec) => { duration: number };
+}
+
+/** A spec field that failed validation. The CLI prints it and exits with code 2. */
+export class SpecError extends Error {
+  /** Dotted path of the field (`injection.window`, `frames.3.color`), or a CLI flag. */
+  readonly field: string;
+  /** The value found there (undefined when missing). */
+  readonly value: unknown;
+  /** What would have been accepted. */
+  readonly allowed: string;
+
+  /**
+   * @param note where the value came from when not from the spec file, e.g. `set by --batch`
+   */
+  constructor(field: string, value: unknown, allowed: string, note?: string) {
+    super(
+      `invalid experiment spec: ${field} is ${describeValue(value)}${note ? ` (${note})` : ""}; ` +
+        `allowed: ${allowed}`,
+    );
+    this.name = "SpecError";
+    this.field = field;
+    this.value = value;
+    this.allowed = allowed;
+  }
+}
+
+/** Short JSON-ish rendering of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (typeof value === "bigint") return `${value}n`;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+const COLOR_ALLOWED =
+  'a colour: [r,g,b] in [0,1], [r,g,b] integers in 0–255, "#rrggbb", "#rgb" or "rgb(r,g,b)"';
+const WINDOW_ALLOWED = "two integers [first, last] with 1 ≤ first ≤ last ≤ steps";
+const FRAME_KEYS = ["t", "color", "injection", "label"];
+const INJECTION_KEYS = ["scale", "window", "mode"];
+
+/**
+ * What each field accepts, by field pattern (`*` = any list index). Used for the `allowed` part
+ * of errors so that the message reads the same whatever zod's wording for the failure.
+ */
+const ALLOWED: Record<string, string> = {
+  name: 'a slug: lowercase letters, digits, "-" and "_", starting with a letter or digit',
+  description: "a string",
+  model: 'a hub id (owner/name), a converted model folder, or "tiny"',
+  seed: "an integer from 0 to 2**64-1 (a number up to 2**53-1, or a decimal string)",
+  steps: `an integer from 1 to ${MAX_STEPS}`,
+  latentScale: "a number > 0",
+  batch: "an integer from 1 to 256",
+  injection: "an object { scale?, window?, mode? }",
+  "injection.scale": "a finite number (the paper: 0.01; 0 = no injection)",
+  "injection.window": WINDOW_ALLOWED,
+  "injection.window.*": WINDOW_ALLOWED,
+  "injection.mode": '"constant" or "gaussian"',
+  path: `an object { type, ...params } with type one of ${PATH_TYPES.join(", ")}`,
+  "path.type": `one of ${PATH_TYPES.join(", ")}`,
+  frames:
+    "{ count, sampling? }, { t: [times] }, or a non-empty list of { t?, color?, injection?, " +
+    "label? }",
+  "frames.count": "an integer ≥ 1",
+  "frames.sampling": '"time" or "arcLength"',
+  "frames.t": "a non-empty list of times on the path",
+  "frames.t.*": "a finite number within the path's duration",
+  "frames.*":
+    "an object { t?, color?, injection?, label? } with a color, or a t on the spec's path",
+  "frames.*.t": "a finite number within the path's duration",
+  "frames.*.color": COLOR_ALLOWED,
+  "frames.*.label": "a string",
+  "frames.*.injection": "an object { scale?, window?, mode? }",
+  "frames.*.injection.scale": "a finite number",
+  "frames.*.injection.window": WINDOW_ALLOWED,
+  "frames.*.injection.window.*": WINDOW_ALLOWED,
+  "frames.*.injection.mode": '"constant" or "gaussian"',
+  outputs: "an object { frames?, contactSheet?, pathPlot?, video? }",
+  "outputs.frames": "true (frames are the resume cache and are always written)",
+  "outputs.contactSheet": "true, false, or { columns?, maxFrames?, tileSize? }",
+  "outputs.contactSheet.tileSize": "an integer from 8 to 1024 (pixels)",
+  "outputs.contactSheet.columns": "an integer ≥ 1",
+  "outputs.contactSheet.maxFrames": "an integer ≥ 1",
+  "outputs.pathPlot": "true or false",
+  "outputs.video": 'false, or { fps?, formats? } with formats from "mp4", "gif"',
+  "outputs.video.fps": "a number from 1 to 120",
+  "outputs.video.formats": 'a non-empty list of "mp4", "gif"',
+  "outputs.video.formats.*": '"mp4" or "gif"',
+};
+
+/** The fields that exist at each object pattern, for "unknown field" errors. */
+const KNOWN_KEYS: Record<string, string[]> = {
+  "": [
+    "name",
+    "description",
+    "model",
+    "seed",
+    "steps",
+    "latentScale",
+    "injection",
+    "path",
+    "frames",
+    "batch",
+    "outputs",
+  ],
+  injection: INJECTION_KEYS,
+  frames: ["count", "sampling", "t"],
+  "frames.*": FRAME_KEYS,
+  "frames.*.injection": INJECTION_KEYS,
+  outputs: ["frames", "contactSheet", "pathPlot", "video"],
+  "outputs.contactSheet": ["columns", "maxFrames", "tileSize"],
+  "outputs.video": ["fps", "formats"],
+};
+
+const finite = z.number().refine(Number.isFinite);
+const int = z.number().int();
+
+const seedSchema = z.union([z.number(), z.string(), z.bigint()]).transform((v, ctx) => {
+  let n: bigint;
+  try {
+    if (typeof v === "number" && !Number.isSafeInteger(v)) throw new RangeError();
+    if (typeof v === "string" && !/^\d+$/.test(v.trim())) throw new RangeError();
+    n = BigInt(typeof v === "string" ? v.trim() : v);
+  } catch {
+    ctx.issues.push({ code: "custom", message: ALLOWED.seed, input: v });
+    return z.NEVER;
+  }
+  if (n < 0n || n > MAX_SEED) {
+    ctx.issues.push({ code: "custom", message: ALLOWED.seed, input: v });
+    return z.NEVER;
+  }
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+});
+
+const colorSchema = z.union([z.tuple([z.number(), z.number(), z.number()]), z.string()])
+  .transform((v, ctx): Rgb => {
+    try {
+      return parseColor(v);
+    } catch (e) {
+      // ColorError says what is wrong in the middle of its message: keep just that part.
+      const problem = /^invalid colour .*?: (.*) \(accepted/.exec((e as Error).message)?.[1];
+      ctx.issues.push({
+        code: "custom",
+        message: problem ? `${COLOR_ALLOWED} (here: ${problem})` : COLOR_ALLOWED,
+        input: v,
+      });
+      return z.NEVER;
+    }
+  });
+
+const windowSchema = z.tuple([int, int]);
+const modeSchema = z.enum(["constant", "gaussian"]);
+
+const injectionSchema = z.strictObject({
+  scale: finite.default(0.01),
+  window: windowSchema.default([1, 10]),
+  mode: modeSchema.default("constant"),
+});
+
+const injectionOverrideSchema = z.strictObject({
+  scale: finite.optional(),
+  window: windowSchema.optional(),
+  mode: modeSchema.optional(),
+});
+
+const pathSchema = z.looseObject({ type: z.enum(PATH_TYPES) });
+
+const framesCountSchema = z.strictObject({
+  count: int.min(1),
+  sampling: z.enum(["time", "arcLength"]).default("time"),
+});
+const framesAtSchema = z.strictObject({ t: z.array(finite).min(1) });
+const explicitFrameSchema = z.strictObject({
+  t: finite.optional(),
+  color: colorSchema.optional(),
+  injection: injectionOverrideSchema.optional(),
+  label: z.string().optional(),
+});
+const framesListSchema = z.array(explicitFrameSchema).min(1);
+
+const outputsSchema = z.strictObject({
+  frames: z.literal(true).default(true),
+  contactSheet: z.union([
+    z.boolean(),
+    z.strictObject({
+      columns: int.min(1).optional(),
+      maxFrames: int.min(1).optional(),
+      tileSize: int.min(8).max(1024).optional(),
+    }),
+  ]).default(true).transform((v) => (v === true ? {} : v)),
+  pathPlot: z.boolean().default(true),
+  video: z.union([
+    z.literal(false),
+    z.strictObject({
+      fps: z.number().min(1).max(120).default(30),
+      formats: z.array(z.enum(["mp4", "gif"])).min(1).default(["mp4", "gif"]),
+    }),
+  ]).prefault({}),
+});
+
+/** The spec without `frames`, whose three forms are checked by {@link framesSchemaFor}. */
+const baseSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+  description: z.string().optional(),
+  model: z.string().trim().min(1),
+  seed: seedSchema,
+  steps: int.min(1).max(MAX_STEPS).default(MAX_STEPS),
+  latentScale: z.number().gt(0).refine(Number.isFinite).optional(),
+  injection: injectionSchema.prefault({}),
+  path: pathSchema.optional(),
+  frames: z.unknown(),
+  batch: int.min(1).max(256).default(4),
+  outputs: outputsSchema.prefault({}),
+});
+
+/** Picks the frames form by shape, so errors speak about the form the author meant. */
+function framesSchemaFor(value: unknown) {
+  if (Array.isArray(value)) return framesListSchema;
+  if (value && typeof value === "object" && "t" in value) return framesAtSchema;
+  return framesCountSchema;
+}
+
+/**
+ * Declares an experiment. Returns the spec unchanged (checked by the type system now, by
+ * {@link resolveExperiment} when run), so that a spec file can be imported without side effects.
+ */
+export function defineExperiment<const T extends ExperimentInput>(spec: T): T {
+  return spec;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const key of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function pattern(path: readonly PropertyKey[]): string {
+  return path.map((k) => (typeof k === "number" ? "*" : String(k))).join(".");
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  return path.map(String).join(".");
+}
+
+/**
+ * For a union (`video: false | {...}`), the branch whose shape matched got further into the
+ * value: its issue says more than "invalid input".
+ */
+function deepestIssue(issue: z.core.$ZodIssue): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
+  if (issue.code !== "invalid_union") return { issue, path: [...issue.path] };
+  let best: { issue: z.core.$ZodIssue; path: PropertyKey[] } | undefined;
+  for (const branch of issue.errors) {
+    if (branch.length === 0 || branch[0].path.length === 0) continue;
+    const inner = deepestIssue(branch[0]);
+    if (!best || inner.path.length > best.path.length) best = inner;
+  }
+  return best
+    ? { issue: best.issue, path: [...issue.path, ...best.path] }
+    : { issue, path: [...issue.path] };
+}
+
+function issueToError(
+  zodIssue: z.core.$ZodIssue,
+  prefix: PropertyKey[],
+  root: unknown,
+  sources: Record<string, string>,
+): SpecError {
+  const { issue, path: issuePath } = deepestIssue(zodIssue);
+  const path = [...prefix, ...issuePath];
+  if (issue.code === "unrecognized_keys") {
+    const field = [...path, issue.keys[0]];
+    const known = KNOWN_KEYS[pattern(path)];
+    return new SpecError(
+      dotted(field),
+      valueAt(root, field),
+      `no such field${known ? `; fields here: ${known.join(", ")}` : ""}`,
+    );
+  }
+  const field = dotted(path);
+  const allowed = issue.code === "custom" ? issue.message : ALLOWED[pattern(path)] ?? issue.message;
+  return new SpecError(
+    field,
+    valueAt(root, path),
+    allowed,
+    sources[field] && `set by ${sources[field]}`,
+  );
+}
+
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: PropertyKey[],
+  root: unknown,
+  sources: Record<string, string>,
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw issueToError(result.error.issues[0], prefix, root, sources);
+  return result.data;
+}
+
+function checkWindow(
+  window: [number, number],
+  steps: number,
+  field: string,
+  sources: Record<string, string>,
+) {
+  const [first, last] = window;
+  if (first < 1 || last < first || last > steps) {
+    throw new SpecError(
+      field,
+      window,
+      `two integers [first, last] with 1 ≤ first ≤ last ≤ steps (${steps})`,
+      sources.steps && `steps ${steps} set by ${sources.steps}`,
+    );
+  }
+}
+
+/**
+ * Applies defaults and overrides to a spec and checks every field, including the rules that
+ * span fields (windows against steps, path needed for sampled frames, frame times within the
+ * path's duration, path parameters via `hooks.createPath`).
+ *
+ * @throws {SpecError} at the first bad field; nothing else is thrown for bad input.
+ */
+export function resolveExperiment(
+  spec: unknown,
+  overrides: SpecOverrides = {},
+  hooks: ResolveHooks = {},
+): ResolvedExperiment {
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
+    throw new SpecError("(spec)", spec, "an object made with defineExperiment({...})");
+  }
+  const input: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
+  const sources: Record<string, string> = {};
+  for (const key of ["model", "steps", "batch", "seed"] as const) {
+    if (overrides[key] !== undefined) {
+      input[key] = overrides[key];
+      sources[key] = `--${key}`;
+    }
+  }
+  const base = parseOrThrow(baseSchema, input, [], input, sources);
+  const framesValue = input.frames;
+  if (framesValue === undefined) throw new SpecError("frames", undefined, ALLOWED.frames);
+  let frames = parseOrThrow(
+    framesSchemaFor(framesValue),
+    framesValue,
+    ["frames"],
+    input,
+    sources,
+  ) as ResolvedFrames;
+  if (overrides.frames !== undefined) frames = overrideFrames(frames, overrides.frames);
+
+  const resolved: ResolvedExperiment = {
+    name: base.name,
+    ...(base.description !== undefined ? { description: base.description } : {}),
+    model: base.model,
+    seed: base.seed,
+    steps: base.steps,
+    ...(base.latentScale !== undefined ? { latentScale: base.latentScale } : {}),
+    injection: base.injection as Injection,
+    ...(base.path !== undefined ? { path: base.path as PathSpec } : {}),
+    frames,
+    batch: base.batch,
+    outputs: base.outputs as ResolvedExperiment["outputs"],
+  };
+  checkCrossFields(resolved, hooks, sources);
+  return resolved;
+}
+
+function overrideFrames(frames: ResolvedFrames, value: unknown): ResolvedFrames {
+  const n = value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    throw new SpecError("frames", n, "an integer ≥ 1", "set by --frames");
+  }
+  if (Array.isArray(frames)) {
+    if (n > frames.length) {
+      throw new SpecError(
+        "frames",
+        n,
+        `at most the ${frames.length} frames the spec lists (--frames keeps the first N)`,
+        "set by --frames",
+      );
+    }
+    return frames.slice(0, n);
+  }
+  if ("t" in frames) {
+    if (n > frames.t.length) {
+      throw new SpecError(
+        "frames",
+        n,
+        `at most the ${frames.t.length} path times the spec lists (--frames keeps the first N)`,
+        "set by --frames",
+      );
+    }
+    return { t: frames.t.slice(0, n) };
+  }
+  return { ...frames, count: n };
+}
+
+function checkCrossFields(
+  spec: ResolvedExperiment,
+  hooks: ResolveHooks,
+  sources: Record<string, string>,
+) {
+  checkWindow(spec.injection.window, spec.steps, "injection.window", sources);
+  let duration = Infinity;
+  if (spec.path) {
+    try {
+      duration = (hooks.createPath ?? createPath)(spec.path).duration;
+    } catch (e) {
+      // Path errors name the parameter as `<type>.<param>`: point at that field of the spec.
+      const message = (e as Error).message;
+      const param = new RegExp(`\\b${spec.path.type}\\.(\\w+)`).exec(message)?.[1];
+      if (param !== undefined && param in spec.path) {
+        throw new SpecError(
+          `path.${param}`,
+          (spec.path as Record<string, unknown>)[param],
+          message,
+        );
+      }
+      throw new SpecError("path", spec.path, message);
+    }
+  }
+  const needPath = (field: string, value: unknown, why: string) => {
+    if (!spec.path) throw new SpecError(field, value, `${why} needs a "path" in the spec`);
+  };
+  const checkTime = (t: number, field: string) => {
+    if (t < 0 || t > duration) {
+      throw new SpecError(field, t, `a time from 0 to the path's duration (${duration})`);
+    }
+  };
+  const frames = spec.frames;
+  if (Array.isArray(frames)) {
+    frames.forEach((frame, i) => {
+      const field = `frames.${i}`;
+      if (frame.color === undefined) {
+        if (frame.t === undefined) throw new SpecError(field, frame, ALLOWED["frames.*"]);
+        needPath(`${field}.t`, frame.t, "a frame without a color");
+      }
+      if (frame.t !== undefined) checkTime(frame.t, `${field}.t`);
+      if (frame.injection?.window) {
+        checkWindow(frame.injection.window, spec.steps, `${field}.injection.window`, sources);
+      }
+    });
+  } else if ("t" in frames) {
+    needPath("frames.t", frames.t, "frames given as path times");
+    frames.t.forEach((t, i) => checkTime(t, `frames.t.${i}`));
+  } else {
+    needPath("frames.count", frames.count, "frames sampled along a path");
+  }
+}
