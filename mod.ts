@@ -34,17 +34,30 @@ export {
   ConvertError,
   type ConvertOptions,
   defaultLatentScale,
+  type RandomModelOptions,
 } from "./lib/convert/convert.ts";
 export { currentKeyName, normalizeKeys } from "./lib/convert/keys.ts";
-export { hubDownload, HubError } from "./lib/hub/mod.ts";
+export {
+  hubDownload,
+  type HubDownloadOptions,
+  HubError,
+  type HubErrorKind,
+} from "./lib/hub/mod.ts";
 export * from "./lib/paths/mod.ts";
 export {
+  type ContactFrame,
   contactSheet,
+  type ContactSheetOptions,
   decodePng,
   encodeGif,
   encodeMp4,
   encodePng,
+  type FfmpegLookup,
   findFfmpeg,
   imageToRgba,
+  type Mp4Options,
   pathPlot,
+  type PathPlotInput,
+  type RgbaImage,
+  type VideoOptions,
 } from "./lib/render/mod.ts";

@@ -47,6 +47,7 @@ export interface ConvertOptions {
 
 /** Raised for a source folder that cannot be converted; the message names the file or field. */
 export class ConvertError extends Error {
+  /** Creates a ConvertError. */
   constructor(message: string) {
     super(message);
     this.name = "ConvertError";

@@ -30,6 +30,8 @@ export class HubError extends Error {
   readonly status: number | undefined;
 
   /**
+   * Creates a HubError.
+   *
    * @param kind category, see {@link HubErrorKind}
    * @param message complete, user-facing explanation
    * @param options HTTP status and underlying cause

@@ -16,6 +16,8 @@
 /** Raised for a malformed or disallowed pickle; the message names the source and byte offset. */
 export class PickleError extends Error {
   /**
+   * Creates a PickleError.
+   *
    * @param source file name or label used in the message
    * @param problem what is wrong
    */

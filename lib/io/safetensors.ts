@@ -20,7 +20,11 @@ export interface SafetensorsFile {
 
 /** Raised for any malformed safetensors input; the message names the file and the problem. */
 export class SafetensorsError extends Error {
-  /** @param source file name or label used in the message */
+  /**
+   * Creates a SafetensorsError.
+   *
+   * @param source file name or label used in the message
+   */
   constructor(source: string, problem: string) {
     super(`${source}: not a valid safetensors file: ${problem}`);
     this.name = "SafetensorsError";

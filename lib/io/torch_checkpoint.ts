@@ -16,6 +16,8 @@ import { ZipArchive } from "./zip.ts";
 /** Raised for a checkpoint that is well-formed zip and pickle but not a usable torch file. */
 export class TorchCheckpointError extends Error {
   /**
+   * Creates a TorchCheckpointError.
+   *
    * @param source file name or label used in the message
    * @param problem what is wrong
    */

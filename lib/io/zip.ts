@@ -17,6 +17,8 @@ import { crc32, inflateRawSync } from "node:zlib";
 /** Raised for any malformed zip input; the message names the file and the problem. */
 export class ZipError extends Error {
   /**
+   * Creates a ZipError.
+   *
    * @param source file name or label used in the message
    * @param problem what is wrong
    */

@@ -17,6 +17,8 @@ export class MT19937 {
   #index = N;
 
   /**
+   * Creates a MT19937.
+   *
    * @param seed32 the low 32 bits of the seed; PyTorch keeps only these in the state even
    *   though its seeds are uint64.
    */

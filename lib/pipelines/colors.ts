@@ -17,6 +17,7 @@ export type ColorInput = readonly [number, number, number] | string;
 
 /** Raised for a colour that cannot be read; the message names the value and the accepted forms. */
 export class ColorError extends RangeError {
+  /** Creates a ColorError. */
   constructor(value: unknown, problem: string) {
     super(
       `invalid colour ${JSON.stringify(value)}: ${problem} (accepted: [r,g,b] in [0,1], ` +

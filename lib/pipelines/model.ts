@@ -76,6 +76,7 @@ export interface LoadedModel {
 
 /** Raised when a model folder is missing files or holds an unreadable `model.json`. */
 export class ModelLoadError extends Error {
+  /** Creates a ModelLoadError. */
   constructor(message: string) {
     super(message);
     this.name = "ModelLoadError";

@@ -37,6 +37,7 @@ export interface ResolveOptions {
 
 /** Raised when a model reference cannot be resolved; the message says what to run. */
 export class ModelNotFoundError extends Error {
+  /** Creates a ModelNotFoundError. */
   constructor(message: string) {
     super(message);
     this.name = "ModelNotFoundError";

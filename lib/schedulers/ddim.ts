@@ -59,6 +59,8 @@ export class DDIMScheduler {
   #noise = new Float32Array(0);
 
   /**
+   * Creates a DDIMScheduler.
+   *
    * @param rawConfig the parsed JSON of a diffusers scheduler config.
    * @throws {SchedulerConfigError} for invalid or unsupported fields.
    */

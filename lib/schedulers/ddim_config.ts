@@ -13,20 +13,33 @@ export type PredictionType = "epsilon" | "v_prediction" | "sample";
 
 /** A DDIM config with every field present, in diffusers' own (snake_case) names. */
 export interface DDIMConfig {
+  /** Number of diffusion steps the model was trained with. */
   num_train_timesteps: number;
+  /** First beta of the noise schedule. */
   beta_start: number;
+  /** Last beta of the noise schedule. */
   beta_end: number;
+  /** How betas run from `beta_start` to `beta_end`. */
   beta_schedule: BetaSchedule;
+  /** Explicit betas, overriding the schedule when given. */
   trained_betas: number[] | null;
+  /** Clip the predicted original sample to ±`clip_sample_range`. */
   clip_sample: boolean;
+  /** Bound used by `clip_sample`. */
   clip_sample_range: number;
+  /** Use ᾱ = 1 for the step after the last (else ᾱ of timestep 0). */
   set_alpha_to_one: boolean;
+  /** Added to every inference timestep (`leading` spacing). */
   steps_offset: number;
+  /** What the UNet predicts. */
   prediction_type: PredictionType;
   /** Only `false` is supported (dynamic thresholding is not implemented). */
   thresholding: boolean;
+  /** Percentile of dynamic thresholding (unused: thresholding is off). */
   dynamic_thresholding_ratio: number;
+  /** Threshold cap of dynamic thresholding (unused). */
   sample_max_value: number;
+  /** How inference timesteps are spread over the training steps. */
   timestep_spacing: TimestepSpacing;
   /** Only `false` is supported. */
   rescale_betas_zero_snr: boolean;
@@ -53,7 +66,11 @@ export const DDIM_DEFAULTS: Readonly<DDIMConfig> = Object.freeze({
 
 /** Thrown for a config field with a wrong type or an unsupported value. */
 export class SchedulerConfigError extends Error {
-  /** @param field the offending config key. */
+  /**
+   * Creates a SchedulerConfigError.
+   *
+   * @param field the offending config key.
+   */
   constructor(readonly field: string, message: string) {
     super(`DDIMScheduler config: ${field} ${message}`);
     this.name = "SchedulerConfigError";
@@ -62,6 +79,7 @@ export class SchedulerConfigError extends Error {
 
 /** The result of {@link parseDDIMConfig}. */
 export interface ParsedDDIMConfig {
+  /** The complete config, defaults filled in. */
   config: DDIMConfig;
   /**
    * Keys diffusers would ignore too: not DDIM parameters (e.g. `timestep_values` in old hub
