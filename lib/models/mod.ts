@@ -42,4 +42,6 @@ export {
   vqDecoderParameterShapes,
 } from "./vqvae.ts";
 export { checkWeights, countParameters, randomWeights, WeightError } from "./parameters.ts";
+export type { AttentionImpl } from "./layers.ts";
+export { applyPrecision, type Precision } from "./precision.ts";
 export { LDM_CELEBAHQ_UNET_CONFIG, LDM_CELEBAHQ_VQVAE_CONFIG } from "./compvis_configs.ts";

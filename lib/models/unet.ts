@@ -14,6 +14,7 @@ import type { OnnxGraph } from "../onnx/graph.ts";
 import { GraphBuilder } from "../onnx/graph_builder.ts";
 import {
   attentionBlock,
+  type AttentionImpl,
   conv2d,
   downsample,
   type Emit,
@@ -22,6 +23,7 @@ import {
   resnetBlock,
   upsample,
 } from "./layers.ts";
+import { applyPrecision, type Precision } from "./precision.ts";
 import type { UnetConfig } from "./unet_config.ts";
 import { CheckpointParams, checkWeights, ShapeRecorder } from "./weights.ts";
 
@@ -34,6 +36,15 @@ export interface UnetGraphOptions {
   name?: string;
   /** ONNX opset (default: the builder's). */
   opset?: number;
+  /** How attention is written (default `"fused"`; see {@link AttentionImpl}). */
+  attention?: AttentionImpl;
+  /**
+   * Precision of the weights and activations (default `"fp32"`). `"fp16"` stores weights as
+   * float16 and computes in float16 — meant for CUDA, as onnxruntime's CPU float16 kernels are
+   * slow — while the inputs, the output and the sinusoidal timestep embedding (whose arguments
+   * reach 999 rad, beyond float16's resolution) stay float32.
+   */
+  precision?: Precision;
 }
 
 /**
@@ -51,10 +62,12 @@ export function buildUnetGraph(
 ): OnnxGraph {
   checkWeights(unetParameterShapes(config), weights, "UNet2DModel");
   const b = new GraphBuilder({ name: options.name ?? "unet", opset: options.opset });
-  emitUnet({ b, p: new CheckpointParams(b, weights, "UNet2DModel") }, config);
+  const attention = options.attention ?? "fused";
+  emitUnet({ b, p: new CheckpointParams(b, weights, "UNet2DModel"), attention }, config);
   b.setMetadata("diffusers_class", "UNet2DModel");
   b.setMetadata("config", JSON.stringify(config));
-  return b.build();
+  b.setMetadata("attention", attention);
+  return applyPrecision(b.build(), options.precision, ["time_proj"]);
 }
 
 /** Every tensor the UNet graph reads, by diffusers key, with its shape, in graph order. */

@@ -129,3 +129,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test("attention written as plain MatMul/Softmax also matches diffusers within 1e-4", async () => {
+  const graph = buildUnetGraph(config, weights, { attention: "matmul" });
+  assert.ok(graph.nodes.every((n) => n.domain === ""));
+  const out = await runGraph(graph, feeds(x, [500, 500]));
+  const err = maxAbsDiff(out.eps.data as Float32Array, toFloat32(io.get("eps_t500")!));
+  console.log(`  matmul attention, t=500: max |eps - diffusers| = ${err.toExponential(2)}`);
+  assert.ok(err <= 1e-4, `max error ${err}`);
+});
+
+Deno.test("fp16 UNet: float16 weights, float32 interface, eps within 1e-2 of diffusers", async () => {
+  const graph = buildUnetGraph(config, weights, { precision: "fp16" });
+  assert.equal(graph.initializers.find((i) => i.name === "conv_in.weight")!.elemType, "float16");
+  assert.deepEqual(graph.inputs.map((i) => i.elemType), ["float32", "float32"]);
+  // the sinusoidal embedding of t up to 999 stays float32
+  const sin = graph.nodes.find((n) => n.opType === "Sin")!;
+  assert.ok(sin.name.startsWith("time_proj/"));
+  for (const t of TIMESTEPS) {
+    const out = await runGraph(graph, feeds(x, [t, t]));
+    assert.equal(out.eps.type, "float32");
+    const err = maxAbsDiff(out.eps.data as Float32Array, toFloat32(io.get(`eps_t${t}`)!));
+    console.log(`  fp16, t=${t}: max |eps - diffusers| = ${err.toExponential(2)}`);
+    assert.ok(err <= 1e-2, `t=${t}: max error ${err}`);
+  }
+});

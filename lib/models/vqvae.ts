@@ -14,7 +14,16 @@
 import type { RawTensor } from "../io/tensor.ts";
 import type { OnnxGraph } from "../onnx/graph.ts";
 import { GraphBuilder } from "../onnx/graph_builder.ts";
-import { attentionBlock, conv2d, type Emit, groupNorm, resnetBlock, upsample } from "./layers.ts";
+import {
+  attentionBlock,
+  type AttentionImpl,
+  conv2d,
+  type Emit,
+  groupNorm,
+  resnetBlock,
+  upsample,
+} from "./layers.ts";
+import { applyPrecision, type Precision } from "./precision.ts";
 import { VQ_DECODER_NORM_EPS, type VqModelConfig } from "./vqvae_config.ts";
 import { CheckpointParams, checkWeights, ShapeRecorder } from "./weights.ts";
 
@@ -32,6 +41,14 @@ export interface VqDecoderGraphOptions {
   name?: string;
   /** ONNX opset (default: the builder's). */
   opset?: number;
+  /** How attention is written (default `"fused"`; see {@link AttentionImpl}). */
+  attention?: AttentionImpl;
+  /**
+   * Precision of the weights and activations (default `"fp32"`). `"fp16"` (for CUDA) keeps the
+   * input, the outputs and the vector quantisation in float32, so the chosen codes do not
+   * depend on the precision.
+   */
+  precision?: Precision;
 }
 
 /**
@@ -55,11 +72,14 @@ export function buildVqDecoderGraph(
   }
   checkWeights(vqDecoderParameterShapes(config, { quantize }), weights, "VQModel decoder");
   const b = new GraphBuilder({ name: options.name ?? "vq_decoder", opset: options.opset });
-  emitVqDecoder({ b, p: new CheckpointParams(b, weights, "VQModel decoder") }, config, quantize);
+  const attention = options.attention ?? "fused";
+  const p = new CheckpointParams(b, weights, "VQModel decoder");
+  emitVqDecoder({ b, p, attention }, config, quantize);
   b.setMetadata("diffusers_class", "VQModel");
   b.setMetadata("config", JSON.stringify(config));
   b.setMetadata("quantize", String(quantize));
-  return b.build();
+  b.setMetadata("attention", attention);
+  return applyPrecision(b.build(), options.precision, ["quantize"]);
 }
 
 /**

@@ -73,3 +73,30 @@ Deno.test("quantize: false is refused when the config looks latents up in the co
     /lookup_from_codebook/,
   );
 });
+
+Deno.test("matmul attention decode matches diffusers within 1e-3 too", async () => {
+  const graph = buildVqDecoderGraph(config, weights, { attention: "matmul" });
+  assert.ok(graph.nodes.every((n) => n.domain === ""));
+  const out = await runGraph(graph, latents());
+  const err = maxAbsDiff(out.image.data as Float32Array, toFloat32(io.get("decoded_quantized")!));
+  console.log(`  matmul attention: max |image - diffusers decode(z)| = ${err.toExponential(2)}`);
+  assert.ok(err <= 1e-3, `max error ${err}`);
+});
+
+Deno.test("fp16 decode: codes identical (quantisation stays float32), image within 2e-2", async () => {
+  const graph = buildVqDecoderGraph(config, weights, { precision: "fp16" });
+  assert.equal(
+    graph.initializers.find((i) => i.name === "quantize.embedding.weight")!.elemType,
+    "float32",
+  );
+  assert.equal(
+    graph.initializers.find((i) => i.name === "decoder.conv_in.weight")!.elemType,
+    "float16",
+  );
+  const out = await runGraph(graph, latents());
+  assert.deepEqual(out.codes.data, toBigInt64(io.get("codes")!));
+  assert.equal(out.image.type, "float32");
+  const err = maxAbsDiff(out.image.data as Float32Array, toFloat32(io.get("decoded_quantized")!));
+  console.log(`  fp16: max |image - diffusers decode(z)| = ${err.toExponential(2)}`);
+  assert.ok(err <= 2e-2, `max error ${err}`);
+});

@@ -33,6 +33,7 @@ export {
   type GroupNormOptions,
   MIN_OPSET,
 } from "./graph_builder.ts";
+export { convertToFloat16, type Float16Options } from "./float16.ts";
 export {
   saveModel,
   type SerializedModel,

@@ -1,0 +1,72 @@
+/**
+ * `deno task bench [--json FILE] [--small] [--batches 1,2,4,8] [--runs N] [--threads N]
+ * [--attention fused|matmul]`: measures UNet step latency and throughput, achieved GFLOP/s
+ * against a MatMul of the same run, VQ decode time, sampler overhead and peak memory with
+ * random weights; prints a table and optionally writes the figures as JSON.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type BenchOptions, runBench } from "../bench/bench.ts";
+import { formatBench } from "../bench/report.ts";
+import { writeTextFileAtomic } from "../util/atomic.ts";
+
+const USAGE = `usage: deno task bench [--json FILE] [--small] [--batches 1,2,4,8] [--runs N]
+                       [--threads N] [--attention fused|matmul]`;
+
+/** Parses the command line into {@link BenchOptions} plus the JSON path. */
+export function parseBenchArgs(args: string[]): BenchOptions & { json?: string; help: boolean } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: "string" },
+      small: { type: "boolean", default: false },
+      batches: { type: "string" },
+      runs: { type: "string" },
+      threads: { type: "string" },
+      attention: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  const integer = (name: string, text: string) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`--${name}: expected a positive integer, got ${JSON.stringify(text)}`);
+    }
+    return n;
+  };
+  if (values.attention !== undefined && !["fused", "matmul"].includes(values.attention)) {
+    throw new RangeError(`--attention: expected fused or matmul, got "${values.attention}"`);
+  }
+  return {
+    help: values.help,
+    json: values.json,
+    small: values.small,
+    batches: values.batches?.split(",").map((s) => integer("batches", s.trim())),
+    runs: values.runs === undefined ? undefined : integer("runs", values.runs),
+    threads: values.threads === undefined ? undefined : integer("threads", values.threads),
+    attention: values.attention as BenchOptions["attention"],
+  };
+}
+
+if (import.meta.main) {
+  let options;
+  try {
+    options = parseBenchArgs(Deno.args);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (options.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const result = await runBench({ ...options, log: (m) => console.error(`bench: ${m}`) });
+  console.log(formatBench(result));
+  if (options.json) {
+    await writeTextFileAtomic(options.json, JSON.stringify(result, null, 2) + "\n");
+    console.error(`bench: wrote ${options.json}`);
+  }
+}

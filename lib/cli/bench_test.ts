@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseBenchArgs } from "./bench.ts";
+
+const CLI = new URL("./bench.ts", import.meta.url).pathname;
+
+Deno.test("bench --small --runs 1 writes JSON with the documented keys", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bench-test-" });
+  try {
+    const json = join(dir, "bench.json");
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "--small", "--runs", "1", "--batches", "1,2", "--json", json],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.match(new TextDecoder().decode(stdout), /UNet step/);
+    const r = JSON.parse(await Deno.readTextFile(json));
+    assert.equal(r.mode, "small");
+    assert.deepEqual(Object.keys(r.frameStepsPerSec), ["1", "2"]);
+    for (const v of Object.values(r.frameStepsPerSec)) assert.ok((v as number) > 0);
+    assert.deepEqual(r.unet.batches.map((b: { batch: number }) => b.batch), [1, 2]);
+    for (const b of r.unet.batches) {
+      assert.equal(b.runsMs.length, 1);
+      assert.ok(b.msPerStep > 0 && b.gflops > 0 && b.ratioToMatmul > 0 && b.peakRssBytes > 0);
+    }
+    assert.ok(r.unet.flopsPerFrameStep > 0 && r.unet.parameters > 0);
+    assert.ok(r.matmul.size === 2048 && r.matmul.gflops > 0);
+    assert.ok(r.vqDecode.msPerImage > 0 && r.vqDecode.flopsPerImage > 0);
+    assert.ok(r.samplerOverhead.steps > 0 && Number.isFinite(r.samplerOverhead.share));
+    assert.ok(
+      r.peakRssBytes >=
+        Math.max(...r.unet.batches.map((b: { peakRssBytes: number }) => b.peakRssBytes)),
+    );
+    for (const key of ["cpu", "cores", "loadAverage", "deno", "onnxruntime"]) {
+      assert.ok(key in r.machine, `machine.${key} missing`);
+    }
+    assert.equal(r.machine.onnxruntime, "1.30.0");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bench arguments are parsed and bad values named", () => {
+  const o = parseBenchArgs(["--small", "--batches", "1,4", "--runs", "3", "--json", "x.json"]);
+  assert.deepEqual(
+    [o.small, o.batches, o.runs, o.json, o.help],
+    [true, [1, 4], 3, "x.json", false],
+  );
+  assert.throws(() => parseBenchArgs(["--batches", "1,0"]), /--batches: .*"0"/);
+  assert.throws(() => parseBenchArgs(["--runs", "two"]), /--runs: .*"two"/);
+  assert.throws(() => parseBenchArgs(["--attention", "flash"]), /--attention: .*"flash"/);
+});
