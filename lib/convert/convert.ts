@@ -27,7 +27,7 @@ import { writeTextFileAtomic } from "../util/atomic.ts";
 import { normalizeKeys } from "./keys.ts";
 
 /** Bumped whenever converted graphs could differ for the same source. */
-export const CONVERTER_VERSION = "1";
+export const CONVERTER_VERSION = "2";
 
 /** The paper's model: its latents must be decoded unscaled (see {@link defaultLatentScale}). */
 export const COMPVIS_CELEBAHQ = "CompVis/ldm-celebahq-256";
