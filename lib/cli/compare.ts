@@ -9,8 +9,9 @@ import {
   type CliIo,
   EXIT_FAIL,
   EXIT_OK,
-  EXIT_USAGE,
+  type EXIT_USAGE,
   parseStrict,
+  reportCliError,
   TOLERANCE_HELP,
   TOLERANCE_OPTIONS,
   toleranceFromFlags,
@@ -18,7 +19,7 @@ import {
 } from "../compare/cli_options.ts";
 import { compareRuns } from "../compare/manifest_diff.ts";
 import { formatComparison } from "../compare/report.ts";
-import { openRun, RunOpenError } from "../compare/run_folder.ts";
+import { openRun } from "../compare/run_folder.ts";
 
 /** Help text. */
 export const USAGE = `Usage: deno task compare <A> <B> [options]
@@ -64,16 +65,7 @@ export async function main(args: readonly string[], io: CliIo = {}): Promise<num
     out(values.json ? JSON.stringify(result, null, 2) : formatComparison(result));
     return result.ok ? EXIT_OK : EXIT_FAIL;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(`error: ${e.message}\nRun with --help for the options.`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof RunOpenError) {
-      err(`error: ${e.message}`);
-      return e.problem === "invalid" ? EXIT_FAIL : EXIT_USAGE;
-    }
-    err(`error: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_FAIL;
+    return reportCliError(e, err);
   }
 }
 

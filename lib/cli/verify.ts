@@ -8,11 +8,11 @@ import {
   type CliIo,
   EXIT_FAIL,
   EXIT_OK,
-  EXIT_USAGE,
+  type EXIT_USAGE,
   parseStrict,
+  reportCliError,
   UsageError,
 } from "../compare/cli_options.ts";
-import { RunOpenError } from "../compare/run_folder.ts";
 import { formatVerifyReport, verifyRun } from "../compare/verify.ts";
 
 /** Help text. */
@@ -50,16 +50,7 @@ export async function main(args: readonly string[], io: CliIo = {}): Promise<num
     out(values.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
     return report.ok ? EXIT_OK : EXIT_FAIL;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(`error: ${e.message}\nRun with --help for the options.`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof RunOpenError) {
-      err(`error: ${e.message}`);
-      return e.problem === "invalid" ? EXIT_FAIL : EXIT_USAGE;
-    }
-    err(`error: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_FAIL;
+    return reportCliError(e, err);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { RunOpenError } from "./run_folder.ts";
 import { checkTolerance, DEFAULT_TOLERANCE, type Tolerance } from "./tolerance.ts";
 
 /** Exit code: success (every frame identical or within tolerance; folder intact). */
@@ -97,4 +98,19 @@ export interface CliIo {
   out?: (text: string) => void;
   /** Errors and progress. Default: stderr. */
   err?: (text: string) => void;
+}
+
+/**
+ * Prints an error of a run-folder command and returns its exit code: a usage problem or a
+ * folder that is not there is the caller's mistake (2); an unreadable manifest or anything else
+ * is a failure (1).
+ */
+export function reportCliError(e: unknown, err: (line: string) => void): number {
+  if (e instanceof UsageError) {
+    err(`error: ${e.message}\nRun with --help for the options.`);
+    return EXIT_USAGE;
+  }
+  err(`error: ${e instanceof Error ? e.message : String(e)}`);
+  if (e instanceof RunOpenError) return e.problem === "invalid" ? EXIT_FAIL : EXIT_USAGE;
+  return EXIT_FAIL;
 }
