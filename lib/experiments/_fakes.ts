@@ -19,6 +19,8 @@ export interface FakeLog {
   released: number;
   /** Model specs resolved. */
   resolved: string[];
+  /** Model folders verified. */
+  verified: string[];
   /** Picture calls by kind. */
   pictures: string[];
 }
@@ -31,12 +33,16 @@ export interface FakeOptions {
   failOnCall?: number;
   /** Path reported by findFfmpeg; default null. */
   ffmpeg?: string | null;
+  /** Called at the start of every sampler call (1-based), e.g. to abort a run there. */
+  beforeSample?: (call: number) => void;
+  /** Thrown by verifyModel (a damaged model file). */
+  verifyError?: Error;
 }
 
 /** Fake runner deps and the log they fill. */
 export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: FakeLog } {
   const size = options.size ?? 4;
-  const log: FakeLog = { samples: [], released: 0, resolved: [], pictures: [] };
+  const log: FakeLog = { samples: [], released: 0, resolved: [], verified: [], pictures: [] };
   const model: RunnerModel = {
     dir: "/fake/model",
     info: {
@@ -57,9 +63,14 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
       log.resolved.push(spec);
       return Promise.resolve(model.dir);
     },
+    verifyModel(dir) {
+      log.verified.push(dir);
+      return options.verifyError ? Promise.reject(options.verifyError) : Promise.resolve();
+    },
     loadModel: () => Promise.resolve(model),
     sample(_model, o) {
       log.samples.push(o);
+      options.beforeSample?.(log.samples.length);
       if (log.samples.length === options.failOnCall) {
         return Promise.reject(new Error("sampler failed (test)"));
       }

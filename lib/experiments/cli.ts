@@ -11,7 +11,9 @@
 
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { InterruptedError, type StopSignal, watchSignals } from "./interrupt.ts";
 import { runExperiment, type RunOptions } from "./runner.ts";
+import { parseShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
 import { describeValue, resolveExperiment, SpecError, type SpecOverrides } from "./spec.ts";
 
 /** Exit code for a bad spec, flag or flag value. */
@@ -37,9 +39,16 @@ Options (each replaces the spec's value for this run and is checked like the spe
   --threads <n>            CPU threads for onnxruntime (default: all cores)
   --out <dir>              write this run exactly into <dir> (default:
                            results/<name>/<UTC time>-<spec hash>/, reused for the same spec)
+  --shard <i/n>            render only the frames whose index mod n is i, into --out (required);
+                           join the n shard folders with \`deno task merge OUT SHARD_DIR...\`
+  --wait                   if another run is using the folder, wait for it instead of failing
   -h, --help               show this help and the experiment's settings
 
-Exit codes: 0 done, 1 runtime failure, 2 bad spec, flag or flag value.`;
+Running the same command again resumes: frames already in the folder are reused. Ctrl-C or
+SIGTERM stops cleanly (the batch in flight is dropped, manifest status "interrupted").
+
+Exit codes: 0 done, 1 runtime failure (damaged file, folder in use, disk full), 2 bad spec,
+flag or flag value, 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.`;
 
 /** A bad command line (unknown flag, missing value). The CLI prints it and exits with 2. */
 export class UsageError extends Error {
@@ -61,6 +70,10 @@ export interface CliRunOptions {
   threads?: number;
   /** `--out`. */
   out?: string;
+  /** `--shard i/n`. */
+  shard?: Shard;
+  /** `--wait`. */
+  wait?: boolean;
 }
 
 /** A parsed command line. */
@@ -82,6 +95,8 @@ const OPTIONS = {
   device: { type: "string" },
   threads: { type: "string" },
   out: { type: "string" },
+  shard: { type: "string" },
+  wait: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -106,8 +121,8 @@ const runAllowed = {
  * Parses experiment flags (see {@link USAGE}).
  *
  * @throws {UsageError} for an unknown flag, a flag without its value, or a positional argument.
- * @throws {SpecError} for a bad `--device`, `--threads` or `--out` value (spec overrides are
- *   checked later, together with the spec).
+ * @throws {SpecError} for a bad `--device`, `--threads`, `--out` or `--shard` value, or
+ *   `--shard` without `--out` (spec overrides are checked later, together with the spec).
  */
 export function parseCliArgs(args: readonly string[]): ParsedCli {
   let values: Record<string, string | boolean | undefined>;
@@ -127,6 +142,20 @@ export function parseCliArgs(args: readonly string[]): ParsedCli {
     if (!result.success) throw new SpecError(key, value, runAllowed[key], `--${key}`);
     (run as Record<string, unknown>)[key] = result.data;
   }
+  if (values.shard !== undefined) {
+    const shard = parseShard(values.shard as string);
+    if (!shard) throw new SpecError("shard", values.shard, SHARD_ALLOWED, "--shard");
+    if (run.out === undefined) {
+      throw new SpecError(
+        "out",
+        undefined,
+        "a folder path: --shard needs --out (one folder per shard, e.g. --out results/x/shard-0)",
+        "required by --shard",
+      );
+    }
+    run.shard = shard;
+  }
+  if (values.wait === true) run.wait = true;
   return {
     help: values.help === true,
     overrides: {
@@ -148,7 +177,12 @@ export interface CliIo {
   /** Messages and errors. Default: stderr. */
   err?: (line: string) => void;
   /** Extra options for the runner (deps, results folder...). */
-  runner?: Omit<RunOptions, "out" | "device" | "threads">;
+  runner?: Omit<RunOptions, "out" | "device" | "threads" | "shard" | "wait" | "signal">;
+  /**
+   * Stops the run when aborted. Default: SIGINT and SIGTERM stop it (a second signal quits at
+   * once).
+   */
+  signal?: AbortSignal;
 }
 
 function summaryOf(spec: unknown): string {
@@ -185,22 +219,69 @@ export async function main(
     }
     const createPath = io.runner?.deps?.paths?.createPath;
     const resolved = resolveExperiment(spec, cli.overrides, createPath ? { createPath } : {});
-    const { dir, manifest } = await runExperiment(resolved, { ...io.runner, ...cli.run });
+    const { dir, manifest } = await withStopSignal(
+      io.signal,
+      err,
+      (signal) => runExperiment(resolved, { ...io.runner, ...cli.run, signal }),
+    );
     const s = manifest.summary!;
     err(
-      `${resolved.name}: ${s.frames} frames (${s.computed} computed, ${s.reused} reused) in ${dir}`,
+      `${resolved.name}${
+        cli.run.shard ? ` shard ${cli.run.shard.index}/${cli.run.shard.count}` : ""
+      }: ` +
+        `${s.frames} frames (${s.computed} computed, ${s.reused} reused) in ${dir}`,
     );
     for (const warning of manifest.warnings) err(`warning: ${warning}`);
     out(dir);
     return 0;
   } catch (e) {
-    if (e instanceof SpecError || e instanceof UsageError) {
-      err(`error: ${e.message}`);
-      return EXIT_USAGE;
+    return reportError(e, err);
+  }
+}
+
+/**
+ * Prints an error the way every CLI of this project does and returns its exit code: 2 for a bad
+ * spec, flag or value; 130/143 for SIGINT/SIGTERM; 1 for anything else. No stack trace unless
+ * `FLUIDITY_DEBUG` is set: messages name the file or field and what to do.
+ */
+export function reportError(e: unknown, err: (line: string) => void): number {
+  if (e instanceof SpecError || e instanceof UsageError) {
+    err(`error: ${e.message}`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof InterruptedError) {
+    err(`stopped: ${e.message}`);
+    return e.exitCode;
+  }
+  err(`error: ${e instanceof Error ? e.message : String(e)}`);
+  if (Deno.env.get("FLUIDITY_DEBUG") && e instanceof Error) err(e.stack ?? "");
+  return 1;
+}
+
+/**
+ * Runs `work` with an abort signal: `signal` if given, else one that SIGINT/SIGTERM abort. A
+ * second signal quits at once (the manifest on disk is consistent at any moment).
+ */
+export async function withStopSignal<T>(
+  signal: AbortSignal | undefined,
+  err: (line: string) => void,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (signal) return await work(signal);
+  const controller = new AbortController();
+  const stop = watchSignals((name: StopSignal) => {
+    const error = new InterruptedError(name);
+    if (controller.signal.aborted) {
+      err(`${name} again: quitting now`);
+      Deno.exit(error.exitCode);
     }
-    err(`error: ${e instanceof Error ? e.message : String(e)}`);
-    if (Deno.env.get("FLUIDITY_DEBUG") && e instanceof Error) err(e.stack ?? "");
-    return 1;
+    err(`${name}: stopping (the batch in flight is dropped; send ${name} again to quit at once)`);
+    controller.abort(error);
+  });
+  try {
+    return await work(controller.signal);
+  } finally {
+    stop();
   }
 }
 

@@ -6,16 +6,18 @@
  */
 
 import * as ort from "onnxruntime-node";
-import * as paths from "../paths/mod.ts";
 import * as pipelines from "../pipelines/mod.ts";
 import * as render from "../render/mod.ts";
-import type { PathApi } from "./plan.ts";
 import type { RunnerDeps, RunnerModel } from "./deps.ts";
+import { verifyModelFiles } from "./model_check.ts";
+import { defaultPictureDeps } from "./picture_deps.ts";
 
 /** The real runner dependencies. */
 export function defaultDeps(): RunnerDeps {
   return {
+    ...defaultPictureDeps(),
     resolveModel: (spec, log) => pipelines.resolveModel(spec, { log }),
+    verifyModel: verifyModelFiles,
     loadModel: (dir, options) => pipelines.loadModel(dir, options),
     sample: (model: RunnerModel, options) =>
       pipelines.sample(model as unknown as pipelines.LoadedModel, options),
@@ -23,14 +25,7 @@ export function defaultDeps(): RunnerDeps {
       const versions = ort.env.versions as Record<string, string | undefined>;
       return Promise.resolve(versions.node ?? versions.common ?? "unknown");
     },
-    paths: paths as unknown as PathApi,
     imageToRgba: render.imageToRgba,
     encodePng: render.encodePng,
-    decodePng: render.decodePng,
-    contactSheet: render.contactSheet,
-    pathPlot: render.pathPlot,
-    encodeGif: render.encodeGif,
-    encodeMp4: render.encodeMp4,
-    findFfmpeg: () => render.findFfmpeg(),
   };
 }

@@ -69,6 +69,11 @@ export interface PictureFrame {
 export interface RunnerDeps {
   /** Turns "tiny", a folder or a hub id into a converted model folder. */
   resolveModel(spec: string, log: (message: string) => void): Promise<string>;
+  /**
+   * Checks every file of a converted model against the SHA-256 recorded in its model.json,
+   * throwing an error that names the damaged file.
+   */
+  verifyModel(dir: string, log: (message: string) => void): Promise<void>;
   /** Loads a converted model. */
   loadModel(
     dir: string,

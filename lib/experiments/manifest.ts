@@ -3,6 +3,9 @@
  * and to resume it. It is rewritten atomically after every batch, so an interrupted run loses at
  * most the batch in flight and a reader never sees half a file.
  *
+ * A manifest that cannot be read is an error, never silently replaced: it is the only record of
+ * which frame file holds which content key, and the user decides whether to move it away.
+ *
  * @module
  */
 
@@ -10,6 +13,7 @@ import { join } from "node:path";
 import { writeTextFileAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
 import type { Injection, ResolvedExperiment } from "./spec.ts";
+import type { Shard } from "./shard.ts";
 import type { MetricsSummary } from "./metrics.ts";
 
 /** Version of the manifest layout; readers reject other versions. */
@@ -91,8 +95,18 @@ export interface ManifestRuntime {
 export interface Manifest {
   /** {@link MANIFEST_VERSION}. */
   version: number;
-  /** `running` while batches are written, `complete` once pictures and summary are done. */
-  status: "running" | "complete";
+  /**
+   * `running` while batches are written (also what a killed run leaves), `complete` once pictures
+   * and summary are done, `interrupted` after SIGINT/SIGTERM, `failed` after an error (see
+   * `error`). Anything but `complete` resumes when the same command runs again.
+   */
+  status: "running" | "complete" | "interrupted" | "failed";
+  /** Why the run failed (status `failed`). */
+  error?: string;
+  /** Set for a shard run (`--shard i/n`): `frames` holds only this shard's frames. */
+  shard?: Shard;
+  /** Set by `merge`: the shard folders this run was joined from. */
+  mergedFrom?: { dir: string; shard: Shard; runtime: ManifestRuntime }[];
   /** Name of the run folder (UTC timestamp + spec hash) or of the `--out` folder. */
   runId: string;
   /** SHA-256 of the canonical JSON of the resolved spec. */
@@ -133,42 +147,71 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
   await writeTextFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
 }
 
+/** A `manifest.json` that exists but cannot be used; the message says what to do. */
+export class ManifestError extends Error {
+  /** The manifest file. */
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super(message);
+    this.name = "ManifestError";
+    this.path = path;
+  }
+}
+
+function damaged(path: string, problem: string): ManifestError {
+  return new ManifestError(
+    path,
+    `${path} ${problem}. It is the record of which frame file holds which image, so it is ` +
+      `not overwritten: move it away (mv ${path} ${path}.bad) and run again to recompute the ` +
+      "frames in this folder, or use another --out",
+  );
+}
+
 /**
- * Reads `manifest.json` from `dir`: null if absent. An unreadable or foreign manifest is reported
- * through `warn` and treated as absent (its frames are then recomputed, never trusted).
+ * Reads `manifest.json` from `dir`: null if absent.
+ *
+ * @throws {ManifestError} naming the file when it is not valid JSON, not a manifest, or of
+ *   another manifest version.
  */
-export async function readManifest(
-  dir: string,
-  warn: (message: string) => void = console.warn,
-): Promise<Manifest | null> {
+export async function readManifest(dir: string): Promise<Manifest | null> {
   const path = join(dir, MANIFEST_FILE);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
+    throw new ManifestError(path, `cannot read ${path}: ${(e as Error).message}`);
   }
+  let manifest: Manifest;
   try {
-    const manifest = JSON.parse(text) as Manifest;
-    if (manifest?.version !== MANIFEST_VERSION || !Array.isArray(manifest.frames)) {
-      warn(`${path}: not a version ${MANIFEST_VERSION} manifest; its frames will be recomputed`);
-      return null;
-    }
-    return manifest;
+    manifest = JSON.parse(text);
   } catch (e) {
-    warn(`${path} is not valid JSON (${(e as Error).message}); its frames will be recomputed`);
-    return null;
+    throw damaged(path, `is damaged (not valid JSON: ${(e as Error).message})`);
   }
+  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) {
+    throw damaged(path, "is damaged (not a JSON object)");
+  }
+  if (manifest.version !== MANIFEST_VERSION) {
+    throw damaged(
+      path,
+      `is a manifest of version ${JSON.stringify(manifest.version)}, this program reads ` +
+        `version ${MANIFEST_VERSION}`,
+    );
+  }
+  if (!Array.isArray(manifest.frames)) throw damaged(path, 'is damaged (no "frames" list)');
+  return manifest;
 }
 
 /**
  * Frames of an earlier manifest that can be reused, by content key: only those whose PNG exists
- * in `dir` with the recorded SHA-256 (a missing or altered file means the frame is recomputed).
+ * in `dir` with the recorded SHA-256. A missing or altered file means the frame is recomputed,
+ * and `warn` is told which file it was.
  */
 export async function reusableFrames(
   dir: string,
   manifest: Manifest | null,
+  warn: (message: string) => void = () => {},
 ): Promise<Map<string, ManifestFrame>> {
   const reusable = new Map<string, ManifestFrame>();
   if (!manifest) return reusable;
@@ -182,8 +225,20 @@ export async function reusableFrames(
     if (!/^frames\/[0-9a-f]{64}\.png$/.test(frame.file)) continue;
     let ok = verified.get(frame.file);
     if (ok === undefined) {
-      ok = await sha256File(join(dir, frame.file)).then((h) => h === frame.sha256, () => false);
+      const path = join(dir, frame.file);
+      const actual = await sha256File(path).catch((e) => e as Error);
+      ok = actual === frame.sha256;
       verified.set(frame.file, ok);
+      if (!ok) {
+        warn(
+          actual instanceof Deno.errors.NotFound
+            ? `${path} (frame ${frame.index}) is missing: recomputing it`
+            : actual instanceof Error
+            ? `${path} (frame ${frame.index}) cannot be read (${actual.message}): recomputing it`
+            : `${path} (frame ${frame.index}) does not have the SHA-256 recorded in the ` +
+              "manifest (damaged or altered): recomputing it",
+        );
+      }
     }
     if (ok) reusable.set(frame.key, frame);
   }

@@ -4,6 +4,7 @@ import { sha256Hex } from "../util/hash.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
+  ManifestError,
   type ManifestFrame,
   readManifest,
   reusableFrames,
@@ -83,17 +84,30 @@ Deno.test("writeManifest: a reader never sees a partial file during rewrites", a
   }
 });
 
-Deno.test("readManifest: absent → null; damaged or foreign → null with a warning", async () => {
+Deno.test("readManifest: absent → null; damaged or foreign → an error naming the file and the way out", async () => {
   const dir = await Deno.makeTempDir();
   try {
     assert.equal(await readManifest(dir), null);
-    const warnings: string[] = [];
-    await Deno.writeTextFile(join(dir, MANIFEST_FILE), "{ not json");
-    assert.equal(await readManifest(dir, (m) => warnings.push(m)), null);
-    await Deno.writeTextFile(join(dir, MANIFEST_FILE), JSON.stringify({ version: 99, frames: [] }));
-    assert.equal(await readManifest(dir, (m) => warnings.push(m)), null);
-    assert.equal(warnings.length, 2);
-    assert.ok(warnings.every((w) => w.includes(MANIFEST_FILE)));
+    const path = join(dir, MANIFEST_FILE);
+    for (
+      const [text, problem] of [
+        ["{ not json", /not valid JSON/],
+        ['{"version": 1, "frames": [', /not valid JSON/],
+        ["[1, 2]", /not a JSON object/],
+        ["null", /not a JSON object/],
+        [JSON.stringify({ version: 99, frames: [] }), /version 99/],
+        [JSON.stringify({ version: 1 }), /no "frames" list/],
+      ] as const
+    ) {
+      await Deno.writeTextFile(path, text);
+      await assert.rejects(
+        readManifest(dir),
+        (e) =>
+          e instanceof ManifestError && e.path === path && problem.test(e.message) &&
+          e.message.includes(`mv ${path} ${path}.bad`),
+        text,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -116,8 +130,15 @@ Deno.test("reusableFrames: only frames whose PNG exists with the recorded hash",
       frameEntry(2, `frames/${missingSha}.png`, missingSha, "missing"),
       frameEntry(3, "../outside.png", goodSha, "outside"),
     ]);
-    const reusable = await reusableFrames(dir, manifest);
+    const warnings: string[] = [];
+    const reusable = await reusableFrames(dir, manifest, (w) => warnings.push(w));
     assert.deepEqual([...reusable.keys()], ["good"]);
+    assert.equal(warnings.length, 2);
+    assert.match(
+      warnings[0],
+      new RegExp(`${alteredSha}\\.png \\(frame 1\\) does not have the SHA-256`),
+    );
+    assert.match(warnings[1], new RegExp(`${missingSha}\\.png \\(frame 2\\) is missing`));
     assert.equal((await reusableFrames(dir, null)).size, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });

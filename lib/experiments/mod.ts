@@ -25,6 +25,7 @@ export {
   type ExplicitFrameInput,
   type FramesInput,
   type Injection,
+  MAX_FRAMES,
   MAX_SEED,
   MAX_STEPS,
   PATH_TYPES,
@@ -37,6 +38,7 @@ export {
 export { type GridColor, injectionGrid, type InjectionGridOptions } from "./grid.ts";
 export {
   defaultRunDir,
+  LOCK_FILE,
   runExperiment,
   type RunOptions,
   type RunResult,
@@ -46,9 +48,16 @@ export {
   type Manifest,
   MANIFEST_FILE,
   MANIFEST_VERSION,
+  ManifestError,
   type ManifestFrame,
   readManifest,
 } from "./manifest.ts";
+export { MergeError, type MergeOptions, mergeShards } from "./merge.ts";
+export { formatShard, inShard, parseShard, type Shard } from "./shard.ts";
+export { acquireLock, type Lock, LockHeldError, type LockHolder } from "./lock.ts";
+export { InterruptedError, SIGNAL_EXIT_CODES } from "./interrupt.ts";
+export { DiskFullError } from "./files.ts";
+export { ModelFileError, verifyModelFiles } from "./model_check.ts";
 export { frameKey, type KeyContext, keyMaterial } from "./keys.ts";
 export { meanColor, pearson, rmsDistance, summarize } from "./metrics.ts";
-export { EXIT_USAGE, main, parseCliArgs, runCli, USAGE, UsageError } from "./cli.ts";
+export { EXIT_USAGE, main, parseCliArgs, reportError, runCli, USAGE, UsageError } from "./cli.ts";

@@ -10,21 +10,32 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canonicalJson } from "./canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
-import type { PictureFrame, RunnerDeps, RunnerModel } from "./deps.ts";
+import type { RunnerDeps, RunnerModel } from "./deps.ts";
 import { frameKey, type KeyContext } from "./keys.ts";
 import {
   type Manifest,
+  MANIFEST_FILE,
   type ManifestFrame,
-  type ManifestOutputs,
   readManifest,
   reusableFrames,
-  writeManifest,
 } from "./manifest.ts";
-import { meanColor, rmsDistance, summarize } from "./metrics.ts";
+import { meanColor } from "./metrics.ts";
 import { batchFrames, planFrames, type PlannedFrame } from "./plan.ts";
-import { type ResolvedExperiment, resolveExperiment } from "./spec.ts";
+import { type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
+import { fillDistances, loadAllPixels, makePictures, runSummary } from "./finish.ts";
+import {
+  DiskFullError,
+  firstMissingAncestor,
+  removeTempFiles,
+  type WriteFile,
+  writeRunFile,
+} from "./files.ts";
+import { InterruptedError, throwIfInterrupted } from "./interrupt.ts";
+import { acquireLock, type Lock } from "./lock.ts";
+import { formatShard, inShard, isShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
+
+export { evenlySpaced } from "./finish.ts";
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
@@ -39,6 +50,18 @@ export interface RunOptions {
   device?: "cpu" | "cuda" | "auto";
   /** Intra-op threads; default: all cores. */
   threads?: number;
+  /**
+   * Render only this shard's frames (index mod count = index) into `out` (required), with a
+   * shard manifest and no pictures; `deno task merge` joins the shards.
+   */
+  shard?: Shard;
+  /** If another live process holds the run folder's lock, wait for it instead of failing. */
+  wait?: boolean;
+  /**
+   * Stops the run when aborted (Ctrl-C): the batch in flight is abandoned, the manifest is
+   * written with status `interrupted`, and an {@link InterruptedError} is thrown.
+   */
+  signal?: AbortSignal;
   /** Replacements for the real modules (tests). Missing entries use the real ones. */
   deps?: Partial<RunnerDeps>;
   /** Informational messages; default: a line on stderr. */
@@ -47,7 +70,12 @@ export interface RunOptions {
   progressWriter?: ProgressWriter;
   /** The clock for run ids and manifest times; default `new Date()`. */
   now?: () => Date;
+  /** Writes frames and manifests (atomically); replaceable to simulate a full disk in tests. */
+  writeFile?: WriteFile;
 }
+
+/** Name of the lock file inside a run folder. */
+export const LOCK_FILE = ".lock";
 
 /** What {@link runExperiment} returns. */
 export interface RunResult {
@@ -105,6 +133,7 @@ export async function defaultRunDir(
 const DEP_NAMES = Object.keys(
   {
     resolveModel: 0,
+    verifyModel: 0,
     loadModel: 0,
     sample: 0,
     onnxruntimeVersion: 0,
@@ -143,14 +172,41 @@ function seedForSampler(seed: number | string): number | bigint {
   return typeof seed === "number" ? seed : BigInt(seed);
 }
 
+/** A model reference that resolves to nothing is a bad value of the spec's `model` field. */
+async function resolveModelField(
+  deps: RunnerDeps,
+  model: string,
+  log: (message: string) => void,
+): Promise<string> {
+  try {
+    return await deps.resolveModel(model, log);
+  } catch (e) {
+    if (e instanceof Error && e.name === "ModelNotFoundError") {
+      throw new SpecError(
+        "model",
+        model,
+        'a hub id that was fetched (deno task model:fetch), a converted model folder, or "tiny"',
+        e.message,
+      );
+    }
+    throw e;
+  }
+}
+
 /**
  * Runs an experiment spec (as written, or already resolved) and returns the run folder and its
  * manifest.
  *
- * Frames whose content key is in the folder's manifest and whose PNG still has the recorded
- * SHA-256 are not recomputed. The manifest is rewritten atomically after every batch.
+ * Nothing is written before the spec, the shard and the model have passed their checks. The run
+ * folder is then locked (`.lock`) for the duration of the run. Frames whose content key is in the
+ * folder's manifest and whose PNG still has the recorded SHA-256 are not recomputed. The manifest
+ * is rewritten atomically after every batch.
  *
- * @throws {SpecError} before any work for an invalid spec.
+ * @throws {SpecError} before any work for an invalid spec or an unknown model.
+ * @throws {LockHeldError} if another live run holds the folder (and `wait` is not set).
+ * @throws {InterruptedError} after `signal` aborted the run (the manifest says `interrupted`).
+ * @throws {ManifestError} if the folder's manifest.json is damaged.
+ * @throws {DiskFullError} if the disk filled up; finished frames are kept.
  */
 export async function runExperiment(spec: unknown, options: RunOptions = {}): Promise<RunResult> {
   const injected = options.deps ?? {};
@@ -158,30 +214,89 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
   const deps = { ...(complete ? {} : await loadDefaultDeps()), ...injected } as RunnerDeps;
   const log = options.log ?? stderrLog;
   const now = options.now ?? (() => new Date());
+  const signal = options.signal;
 
   const resolved = resolveExperiment(spec, {}, { createPath: deps.paths.createPath });
-  const plan = planFrames(resolved, deps.paths);
+  const shard = options.shard;
+  if (shard !== undefined) {
+    if (!isShard(shard)) throw new SpecError("shard", shard, SHARD_ALLOWED);
+    if (options.out === undefined) {
+      throw new SpecError(
+        "out",
+        undefined,
+        "a folder: a shard run needs --out (one folder per shard, e.g. results/x/shard-0)",
+        "required by --shard",
+      );
+    }
+  }
+  const fullPlan = planFrames(resolved, deps.paths);
+  const plan = shard ? fullPlan.filter((f) => inShard(f.index, shard)) : fullPlan;
   const hash = specHash(resolved);
   const dir = options.out ??
     await defaultRunDir(options.resultsDir ?? PROJECT_RESULTS, resolved, now());
-  // The model first: a model that is missing should not leave an empty run folder behind.
-  const modelDir = await deps.resolveModel(resolved.model, log);
-  const model = await deps.loadModel(modelDir, {
-    device: options.device ?? "cpu",
-    threads: options.threads,
-    warn: log,
-  });
+  throwIfInterrupted(signal);
+  // The model first: a model that is missing or damaged should not leave a run folder behind.
+  const modelDir = await resolveModelField(deps, resolved.model, log);
+  await deps.verifyModel(modelDir, log);
+  throwIfInterrupted(signal);
+
+  const created = await firstMissingAncestor(dir);
+  await Deno.mkdir(join(dir, "frames"), { recursive: true });
+  let lock: Lock | undefined;
+  const progress = { wrote: false };
   try {
-    await Deno.mkdir(join(dir, "frames"), { recursive: true });
-    return await runWithModel({ resolved, plan, hash, dir, model, deps, log, now, options });
+    lock = await acquireLock(join(dir, LOCK_FILE), {
+      wait: options.wait,
+      signal,
+      log,
+      what: `run folder ${dir}`,
+      waitHint: "pass --wait to wait",
+    });
+    const removed = await removeTempFiles(dir) + await removeTempFiles(join(dir, "frames"));
+    if (removed > 0) {
+      log(`removed ${removed} temporary file(s) left in ${dir} by an interrupted run`);
+    }
+    const model = await deps.loadModel(modelDir, {
+      device: options.device ?? "cpu",
+      threads: options.threads,
+      warn: log,
+    });
+    try {
+      return await runWithModel({
+        resolved,
+        plan,
+        planned: fullPlan.length,
+        shard,
+        hash,
+        dir,
+        model,
+        deps,
+        log,
+        now,
+        options,
+        progress,
+      });
+    } finally {
+      await model.release();
+    }
+  } catch (e) {
+    // Nothing written yet into a folder this run created: leave no empty run folder behind.
+    if (lock && !progress.wrote && created) {
+      await Deno.remove(created, { recursive: true }).catch(() => {});
+    }
+    throw e;
   } finally {
-    await model.release();
+    await lock?.release();
   }
 }
 
 interface RunContext {
   resolved: ResolvedExperiment;
+  /** The frames this run renders (a shard's share, or all). */
   plan: PlannedFrame[];
+  /** Frames in the whole experiment. */
+  planned: number;
+  shard: Shard | undefined;
   hash: string;
   dir: string;
   model: RunnerModel;
@@ -189,10 +304,13 @@ interface RunContext {
   log: (message: string) => void;
   now: () => Date;
   options: RunOptions;
+  /** Set once the run has written into its folder. */
+  progress: { wrote: boolean };
 }
 
 async function runWithModel(ctx: RunContext): Promise<RunResult> {
-  const { resolved, plan, dir, model, deps, log, now } = ctx;
+  const { resolved, plan, dir, model, deps, log, now, shard, options } = ctx;
+  const signal = options.signal;
   const keyContext: KeyContext = {
     modelHashes: model.info.sha256,
     scheduler: model.info.scheduler ?? null,
@@ -201,14 +319,22 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     latentScale: resolved.latentScale ?? model.info.latentScale,
     eta: 0,
   };
-  const keys = plan.map((frame) => frameKey(keyContext, frame));
+  // Indexed by frame index; a shard leaves the other frames' slots empty.
+  const keys: string[] = [];
+  for (const frame of plan) keys[frame.index] = frameKey(keyContext, frame);
 
-  const previous = await readManifest(dir, log);
-  const reusable = await reusableFrames(dir, previous);
-  const entries: (ManifestFrame | undefined)[] = plan.map((frame, i) => {
-    const old = reusable.get(keys[i]);
-    return old ? toEntry(frame, keys[i], { ...old, computed: false }) : undefined;
-  });
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    log(`warning: ${message}`);
+    warnings.push(message);
+  };
+  const previous = await readManifest(dir);
+  const reusable = await reusableFrames(dir, previous, warn);
+  const entries: (ManifestFrame | undefined)[] = new Array(ctx.planned).fill(undefined);
+  for (const frame of plan) {
+    const old = reusable.get(keys[frame.index]);
+    if (old) entries[frame.index] = toEntry(frame, keys[frame.index], { ...old, computed: false });
+  }
 
   // Frames with equal keys (a colour listed twice) are computed once.
   const firstOfKey = new Map<string, PlannedFrame>();
@@ -228,6 +354,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     createdAt: previous?.createdAt ?? now().toISOString(),
     updatedAt: now().toISOString(),
     spec: resolved,
+    ...(shard ? { shard } : {}),
     model: {
       spec: resolved.model,
       dir: model.dir,
@@ -237,100 +364,148 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     frames: [],
     summary: null,
     outputs: { contactSheet: null, pathPlot: null, video: { mp4: null, gif: null } },
-    warnings: [],
+    warnings,
   };
+  const done = () => entries.filter((e) => e !== undefined).length;
+  // Frames listed in the manifest on disk: what survives if this run stops now.
+  let saved = 0;
+  const diskAdvice = () =>
+    `free some space (or choose another --out), then run the same command again: the ${saved} ` +
+    `finished frame(s) in ${dir} are kept and will not be recomputed`;
+  const write = (path: string, data: Uint8Array) =>
+    writeRunFile(path, data, diskAdvice(), options.writeFile);
   const save = async () => {
     manifest.frames = entries.filter((e): e is ManifestFrame => e !== undefined);
     manifest.updatedAt = now().toISOString();
-    await writeManifest(dir, manifest);
+    await write(join(dir, MANIFEST_FILE), encoder.encode(JSON.stringify(manifest, null, 2) + "\n"));
+    saved = manifest.frames.length;
+    ctx.progress.wrote = true;
   };
-  await save();
 
-  const reused = plan.length - entries.filter((e) => !e).length;
   log(
-    `${resolved.name}: ${plan.length} frames, ${reused} already in ${dir}, ` +
-      `${todo.length} to compute in ${batches.length} batch(es) of ≤ ${resolved.batch}, ` +
-      `${resolved.steps} steps, on ${model.device} (${model.threads} threads)`,
+    `${resolved.name}${shard ? ` shard ${formatShard(shard)}` : ""}: ${plan.length} frames, ` +
+      `${done()} already in ${dir}, ${todo.length} to compute in ${batches.length} batch(es) of ` +
+      `≤ ${resolved.batch}, ${resolved.steps} steps, on ${model.device} (${model.threads} threads)`,
   );
 
   const size = model.imageSize;
   const pixels = new Map<number, Uint8Array>();
   const samplingStarted = performance.now();
-  if (todo.length > 0) {
-    const progress = new Progress({
-      total: todo.length,
-      unit: "frames",
-      label: resolved.name,
-      writer: ctx.options.progressWriter,
-    });
-    let done = 0;
-    for (const batch of batches) {
-      const started = performance.now();
-      const { images } = await deps.sample(model, {
-        seed: seedForSampler(resolved.seed),
-        steps: resolved.steps,
-        colors: batch.map((f) => f.color),
-        scale: batch[0].injection.scale,
-        window: batch[0].injection.window,
-        mode: batch[0].injection.mode,
-        latentScale: keyContext.latentScale,
-        onStep: (k, steps) => progress.update(done + (batch.length * k) / steps),
+  try {
+    await save();
+    if (todo.length > 0) {
+      const progress = new Progress({
+        total: todo.length,
+        unit: "frames",
+        label: resolved.name,
+        writer: options.progressWriter,
       });
-      const batchMs = performance.now() - started;
-      const expected = batch.length * 3 * size * size;
-      if (images.length !== expected) {
-        throw new Error(
-          `sampler returned ${images.length} values for ${batch.length} images of ` +
-            `3×${size}×${size} (expected ${expected})`,
-        );
-      }
-      for (let b = 0; b < batch.length; b++) {
-        const rgba = deps.imageToRgba(images, b, size, size);
-        const png = await deps.encodePng(rgba, size, size);
-        const sha256 = sha256Hex(png);
-        const file = `frames/${sha256}.png`;
-        await writeFileAtomic(join(dir, file), png);
-        const stored = {
-          file,
-          sha256,
-          width: size,
-          height: size,
-          computed: true,
-          timings: { sampleMs: batchMs / batch.length, batchMs, batchSize: batch.length },
-          meanColor: meanColor(rgba),
-        };
-        const key = keys[batch[b].index];
-        for (const frame of plan) {
-          if (keys[frame.index] !== key || entries[frame.index]) continue;
-          entries[frame.index] = toEntry(frame, key, stored);
-          pixels.set(frame.index, rgba);
+      let computed = 0;
+      for (const batch of batches) {
+        throwIfInterrupted(signal);
+        const started = performance.now();
+        const { images } = await deps.sample(model, {
+          seed: seedForSampler(resolved.seed),
+          steps: resolved.steps,
+          colors: batch.map((f) => f.color),
+          scale: batch[0].injection.scale,
+          window: batch[0].injection.window,
+          mode: batch[0].injection.mode,
+          latentScale: keyContext.latentScale,
+          onStep: (k, steps) => {
+            // Abandon the batch in flight: its frames are recomputed on resume.
+            throwIfInterrupted(signal);
+            progress.update(computed + (batch.length * k) / steps);
+          },
+        });
+        const batchMs = performance.now() - started;
+        const expected = batch.length * 3 * size * size;
+        if (images.length !== expected) {
+          throw new Error(
+            `sampler returned ${images.length} values for ${batch.length} images of ` +
+              `3×${size}×${size} (expected ${expected})`,
+          );
         }
+        for (let b = 0; b < batch.length; b++) {
+          const rgba = deps.imageToRgba(images, b, size, size);
+          const png = await deps.encodePng(rgba, size, size);
+          const sha256 = sha256Hex(png);
+          const file = `frames/${sha256}.png`;
+          await write(join(dir, file), png);
+          const stored = {
+            file,
+            sha256,
+            width: size,
+            height: size,
+            computed: true,
+            timings: { sampleMs: batchMs / batch.length, batchMs, batchSize: batch.length },
+            meanColor: meanColor(rgba),
+          };
+          const key = keys[batch[b].index];
+          for (const frame of plan) {
+            if (keys[frame.index] !== key || entries[frame.index]) continue;
+            entries[frame.index] = toEntry(frame, key, stored);
+            pixels.set(frame.index, rgba);
+          }
+        }
+        fillDistances(entries, pixels);
+        computed += batch.length;
+        progress.update(computed);
+        await save();
       }
-      fillDistances(entries, pixels);
-      done += batch.length;
-      progress.update(done);
-      await save();
+      progress.finish();
     }
-    progress.finish();
+    throwIfInterrupted(signal);
+  } catch (e) {
+    await recordStop(e, manifest, save, dir, ctx.planned, plan.length, () => saved, diskAdvice);
   }
   const samplingMs = performance.now() - samplingStarted;
 
-  const frames = await loadAllPixels(entries as ManifestFrame[], pixels, dir, deps);
-  fillDistances(entries, pixels);
-  manifest.frames = entries as ManifestFrame[];
-  manifest.summary = {
-    ...summarize(manifest.frames),
-    frames: plan.length,
-    computed: todo.length,
-    reused: plan.length - manifest.frames.filter((f) => f.computed).length,
-    samplingMs,
-  };
-  const pictures = await makePictures(resolved, frames, dir, deps, log);
-  manifest.outputs = pictures.outputs;
-  manifest.warnings.push(...pictures.warnings);
+  const frames = entries.filter((e): e is ManifestFrame => e !== undefined);
+  if (!shard) {
+    // A shard has no neighbours' pixels and makes no pictures: merge does both.
+    const pictureFrames = await loadAllPixels(frames, pixels, dir, deps.decodePng);
+    fillDistances(entries, pixels);
+    const pictures = await makePictures(resolved, pictureFrames, dir, deps, log);
+    manifest.outputs = pictures.outputs;
+    warnings.push(...pictures.warnings);
+  }
+  manifest.summary = runSummary(frames, plan.length, samplingMs);
   manifest.status = "complete";
   await save();
   return { dir, manifest };
+}
+
+/**
+ * Records why sampling stopped in the manifest (`interrupted` or `failed`) and rethrows, with
+ * what was saved and how to resume. Writing that manifest is best effort: on a full disk the
+ * previous one (status `running`, consistent) stays.
+ */
+async function recordStop(
+  e: unknown,
+  manifest: Manifest,
+  save: () => Promise<void>,
+  dir: string,
+  planned: number,
+  shardFrames: number,
+  saved: () => number,
+  diskAdvice: () => string,
+): Promise<never> {
+  const interrupted = e instanceof InterruptedError;
+  manifest.status = interrupted ? "interrupted" : "failed";
+  if (!interrupted) manifest.error = e instanceof Error ? e.message : String(e);
+  await save().catch(() => {});
+  if (interrupted) {
+    throw new InterruptedError(
+      e.signal,
+      `${saved()} of ${shardFrames} frame(s)${shardFrames !== planned ? " of this shard" : ""} ` +
+        `are saved in ${dir} (manifest status "interrupted"); run the same command again to ` +
+        "resume",
+    );
+  }
+  // Say how many frames the manifest on disk holds now that the stop has been recorded.
+  if (e instanceof DiskFullError) throw new DiskFullError(e.path, diskAdvice(), { cause: e.cause });
+  throw e;
 }
 
 function toEntry(
@@ -358,126 +533,4 @@ function toEntry(
     // Filled from pixels: a reused frame's old neighbour may not be its neighbour now.
     distanceToPrevious: null,
   };
-}
-
-function fillDistances(entries: (ManifestFrame | undefined)[], pixels: Map<number, Uint8Array>) {
-  for (let i = 1; i < entries.length; i++) {
-    const entry = entries[i];
-    if (!entry || entry.distanceToPrevious !== null) continue;
-    const a = pixels.get(i - 1);
-    const b = pixels.get(i);
-    if (a && b) entry.distanceToPrevious = rmsDistance(a, b);
-  }
-}
-
-async function loadAllPixels(
-  entries: ManifestFrame[],
-  pixels: Map<number, Uint8Array>,
-  dir: string,
-  deps: RunnerDeps,
-): Promise<PictureFrame[]> {
-  const frames: PictureFrame[] = [];
-  for (const entry of entries) {
-    let rgba = pixels.get(entry.index);
-    if (!rgba) {
-      const path = join(dir, entry.file);
-      const image = await deps.decodePng(await Deno.readFile(path), path);
-      if (image.width !== entry.width || image.height !== entry.height) {
-        throw new Error(
-          `${path} is ${image.width}×${image.height}, the manifest says ` +
-            `${entry.width}×${entry.height}`,
-        );
-      }
-      rgba = image.rgba;
-      pixels.set(entry.index, rgba);
-    }
-    frames.push({
-      rgba,
-      width: entry.width,
-      height: entry.height,
-      color: entry.color,
-      label: entry.label ?? String(entry.index),
-    });
-  }
-  return frames;
-}
-
-/** `count` indices spread evenly over `0 … length-1`, first and last included. */
-export function evenlySpaced(length: number, count: number): number[] {
-  if (count >= length) return Array.from({ length }, (_, i) => i);
-  if (count === 1) return [0];
-  return Array.from({ length: count }, (_, i) => Math.round((i * (length - 1)) / (count - 1)));
-}
-
-/** Pictures written by {@link makePictures}: their manifest entries and any warnings. */
-interface PicturesResult {
-  outputs: ManifestOutputs;
-  warnings: string[];
-}
-
-async function makePictures(
-  spec: ResolvedExperiment,
-  frames: PictureFrame[],
-  dir: string,
-  deps: RunnerDeps,
-  log: (message: string) => void,
-): Promise<PicturesResult> {
-  const outputs: ManifestOutputs = {
-    contactSheet: null,
-    pathPlot: null,
-    video: { mp4: null, gif: null },
-  };
-  const warnings: string[] = [];
-  if (frames.length === 0) return { outputs, warnings };
-  const title = `${spec.name}  seed ${spec.seed}  ${spec.steps} steps`;
-  const sheet = spec.outputs.contactSheet;
-  if (sheet !== false) {
-    const shown = evenlySpaced(frames.length, sheet.maxFrames ?? frames.length).map((i) =>
-      frames[i]
-    );
-    const tileSize = sheet.tileSize ??
-      (shown.length > 30 ? Math.min(128, frames[0].width) : undefined);
-    const png = await deps.contactSheet(shown, { columns: sheet.columns, tileSize, title });
-    await writeFileAtomic(join(dir, "contact_sheet.png"), png);
-    outputs.contactSheet = "contact_sheet.png";
-  }
-  if (spec.outputs.pathPlot) {
-    const fine = spec.path
-      ? deps.paths.sampleUniformTime(deps.paths.createPath(spec.path), 1024).map((p) => p.color)
-      : []; // explicit colours are not a path: dots only, no connecting line
-    const png = await deps.pathPlot({
-      fine: fine.map((c) => [c[0], c[1], c[2]] as const),
-      points: frames.map((f) => ({ color: f.color })),
-      title,
-    });
-    await writeFileAtomic(join(dir, "path_plot.png"), png);
-    outputs.pathPlot = "path_plot.png";
-  }
-  const video = spec.outputs.video;
-  if (video !== false) {
-    const { width, height } = frames[0];
-    const rgba = frames.map((f) => f.rgba);
-    if (video.formats.includes("mp4")) {
-      const ffmpeg = await deps.findFfmpeg();
-      if (ffmpeg) {
-        await deps.encodeMp4(rgba, width, height, {
-          fps: video.fps,
-          out: join(dir, "video.mp4"),
-          ffmpeg,
-        });
-        outputs.video.mp4 = "video.mp4";
-      } else {
-        const warning = "ffmpeg not found: video.mp4 was not written (install ffmpeg or set " +
-          "FFMPEG to its path, then run again: frames are reused); video.gif is written";
-        log(`warning: ${warning}`);
-        warnings.push(warning);
-      }
-    }
-    // A GIF needs nothing outside the project, so a video is never missing altogether.
-    if (video.formats.includes("gif") || outputs.video.mp4 === null) {
-      await deps.encodeGif(rgba, width, height, { fps: video.fps, out: join(dir, "video.gif") });
-      outputs.video.gif = "video.gif";
-    }
-  }
-  return { outputs, warnings };
 }

@@ -137,17 +137,18 @@ Deno.test("resume: frames in a pre-populated manifest are skipped unless their P
   });
 });
 
-Deno.test("an interrupted run keeps the finished batches and resumes from there", async () => {
+Deno.test("a failed run keeps the finished batches and resumes from there", async () => {
   await withTempDir(async (dir) => {
     const { result } = run(spec, dir, { failOnCall: 2 });
     await assert.rejects(result, /sampler failed/);
     const partial = await readDiskManifest(dir);
-    assert.equal(partial.status, "running");
+    assert.equal(partial.status, "failed");
+    assert.match(partial.error!, /sampler failed/);
     assert.deepEqual(partial.frames.map((f) => f.index), [0, 1, 2]);
     assert.deepEqual(
       [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
       ["frames", MANIFEST_FILE],
-      "no temporary files left behind",
+      "no temporary files or lock left behind",
     );
     const resumed = run(spec, dir);
     const manifest = (await resumed.result).manifest;

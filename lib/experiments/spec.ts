@@ -21,6 +21,9 @@ export const MAX_SEED = 2n ** 64n - 1n;
 /** Most DDIM steps: the scheduler's number of training timesteps. */
 export const MAX_STEPS = 1000;
 
+/** Most frames in one run (each is a full sampling; more would only exhaust memory planning). */
+export const MAX_FRAMES = 1_000_000;
+
 /** Injection settings shared by the frames of a spec unless a frame overrides them. */
 export interface Injection {
   /** Multiplier of M (the paper: 0.01; 0 = no injection). */
@@ -204,17 +207,42 @@ export class SpecError extends Error {
   }
 }
 
-/** Short JSON-ish rendering of a value for error messages. */
+/**
+ * Short JSON-ish rendering of a value for error messages. Unlike JSON, NaN and ±Infinity are
+ * shown as such (JSON would print `null`, hiding the very mistake being reported).
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "missing";
-  if (typeof value === "bigint") return `${value}n`;
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = render(value, 0);
   } catch {
     text = String(value);
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function render(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
+    case "bigint":
+      return `${value}n`;
+    case "string":
+      return JSON.stringify(value);
+    case "undefined":
+      return "undefined";
+    case "boolean":
+      return String(value);
+    case "function":
+    case "symbol":
+      return `a ${typeof value}`;
+  }
+  if (value === null) return "null";
+  if (depth > 4) return Array.isArray(value) ? "[...]" : "{...}";
+  if (Array.isArray(value)) return `[${value.map((v) => render(v, depth + 1)).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${render(v, depth + 1)}`).join(",")}}`;
 }
 
 const COLOR_ALLOWED =
@@ -245,7 +273,7 @@ const ALLOWED: Record<string, string> = {
   frames:
     "{ count, sampling? }, { t: [times] }, or a non-empty list of { t?, color?, injection?, " +
     "label? }",
-  "frames.count": "an integer ≥ 1",
+  "frames.count": `an integer from 1 to ${MAX_FRAMES}`,
   "frames.sampling": '"time" or "arcLength"',
   "frames.t": "a non-empty list of times on the path",
   "frames.t.*": "a finite number within the path's duration",
@@ -253,6 +281,7 @@ const ALLOWED: Record<string, string> = {
     "an object { t?, color?, injection?, label? } with a color, or a t on the spec's path",
   "frames.*.t": "a finite number within the path's duration",
   "frames.*.color": COLOR_ALLOWED,
+  "frames.*.color.*": COLOR_ALLOWED,
   "frames.*.label": "a string",
   "frames.*.injection": "an object { scale?, window?, mode? }",
   "frames.*.injection.scale": "a finite number",
@@ -350,7 +379,7 @@ const injectionOverrideSchema = z.strictObject({
 const pathSchema = z.looseObject({ type: z.enum(PATH_TYPES) });
 
 const framesCountSchema = z.strictObject({
-  count: int.min(1),
+  count: int.min(1).max(MAX_FRAMES),
   sampling: z.enum(["time", "arcLength"]).default("time"),
 });
 const framesAtSchema = z.strictObject({ t: z.array(finite).min(1) });
@@ -556,8 +585,8 @@ export function resolveExperiment(
 
 function overrideFrames(frames: ResolvedFrames, value: unknown): ResolvedFrames {
   const n = value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new SpecError("frames", n, "an integer ≥ 1", "set by --frames");
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_FRAMES) {
+    throw new SpecError("frames", n, `an integer from 1 to ${MAX_FRAMES}`, "set by --frames");
   }
   if (Array.isArray(frames)) {
     if (n > frames.length) {
@@ -597,7 +626,8 @@ function checkCrossFields(
     } catch (e) {
       // Path errors name the parameter as `<type>.<param>`: point at that field of the spec.
       const message = (e as Error).message;
-      const param = new RegExp(`\\b${spec.path.type}\\.(\\w+)`).exec(message)?.[1];
+      const param = new RegExp(`\\b${spec.path.type}\\.(\\w+)`).exec(message)?.[1] ??
+        /unknown field "(\w+)"/.exec(message)?.[1];
       if (param !== undefined && param in spec.path) {
         throw new SpecError(
           `path.${param}`,

@@ -3,14 +3,19 @@
  * folder. Conversions are cached under the models folder and redone only when the source files or
  * the converter changed.
  *
+ * Several processes may ask for the same conversion at once (the shards of a run starting
+ * together): a lock file beside the target (`<models>/.<name>.lock`) lets one convert while the
+ * others wait and then find the folder up to date.
+ *
  * @module
  */
 
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { convertDiffusers, CONVERTER_VERSION } from "../convert/convert.ts";
 import { sha256File } from "../util/hash.ts";
 import { type ModelInfo, readModelInfo } from "./model.ts";
+import { acquireLock } from "../experiments/lock.ts";
 
 /** The bundled test checkpoint (random weights, same block types as the paper's model). */
 export const TINY_SOURCE: string = fileURLToPath(
@@ -87,11 +92,37 @@ async function convertCached(
   outDir: string,
   options: { latentScale?: number; sourceId: string; log?: (line: string) => void },
 ): Promise<string> {
-  if (!(await upToDate(outDir, srcDir))) {
-    options.log?.(`converting ${srcDir} into ${outDir}`);
-    await convertDiffusers(srcDir, outDir, options);
+  if (await upToDate(outDir, srcDir)) return outDir;
+  const parent = dirname(outDir);
+  await Deno.mkdir(parent, { recursive: true });
+  const lock = await acquireLock(join(parent, `.${basename(outDir)}.lock`), {
+    wait: true,
+    log: (line) => options.log?.(line),
+    what: `the conversion into ${outDir}`,
+  });
+  try {
+    // Another process may have converted it while we waited for the lock.
+    if (!(await upToDate(outDir, srcDir))) {
+      await removeConversionLeftovers(outDir);
+      options.log?.(`converting ${srcDir} into ${outDir}`);
+      await convertDiffusers(srcDir, outDir, options);
+    }
+  } finally {
+    await lock.release();
   }
   return outDir;
+}
+
+/** Staging folders of conversions that were killed (`<name>.partial-*`, `<name>.old-*`). */
+async function removeConversionLeftovers(outDir: string): Promise<void> {
+  const name = basename(outDir);
+  const parent = dirname(outDir);
+  for await (const entry of Deno.readDir(parent)) {
+    const rest = entry.name.startsWith(name) ? entry.name.slice(name.length) : "";
+    if (entry.isDirectory && /^\.(partial|old)-[0-9a-f]{8}$/.test(rest)) {
+      await Deno.remove(join(parent, entry.name), { recursive: true }).catch(() => {});
+    }
+  }
 }
 
 /**

@@ -1,0 +1,187 @@
+/**
+ * The end of a run, shared by the runner and `merge`: neighbour distances from pixels, the
+ * summary, and the pictures (contact sheet, path plot, videos). A merged run goes through exactly
+ * this code, which is why its manifest equals a single-process run's.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { PictureFrame, RunnerDeps } from "./deps.ts";
+import { writeRunFile } from "./files.ts";
+import type { Manifest, ManifestFrame, ManifestOutputs } from "./manifest.ts";
+import { rmsDistance, summarize } from "./metrics.ts";
+import type { ResolvedExperiment } from "./spec.ts";
+
+/** What finishing a run needs besides the frames. */
+export type PictureDeps = Pick<
+  RunnerDeps,
+  "paths" | "decodePng" | "contactSheet" | "pathPlot" | "encodeGif" | "encodeMp4" | "findFfmpeg"
+>;
+
+/**
+ * Sets `distanceToPrevious` of every entry that has none yet, where the pixels of the entry and
+ * of the previous frame are known. `entries[i]` is frame i.
+ */
+export function fillDistances(
+  entries: readonly (ManifestFrame | undefined)[],
+  pixels: ReadonlyMap<number, Uint8Array>,
+): void {
+  for (let i = 1; i < entries.length; i++) {
+    const entry = entries[i];
+    if (!entry || entry.distanceToPrevious !== null) continue;
+    const a = pixels.get(i - 1);
+    const b = pixels.get(i);
+    if (a && b) entry.distanceToPrevious = rmsDistance(a, b);
+  }
+}
+
+/**
+ * The pixels of every frame, decoding from `dir` those not in `pixels` (which is filled).
+ *
+ * @throws {Error} naming the PNG when it cannot be decoded or has another size than recorded
+ */
+export async function loadAllPixels(
+  entries: readonly ManifestFrame[],
+  pixels: Map<number, Uint8Array>,
+  dir: string,
+  decodePng: PictureDeps["decodePng"],
+): Promise<PictureFrame[]> {
+  const frames: PictureFrame[] = [];
+  for (const entry of entries) {
+    let rgba = pixels.get(entry.index);
+    if (!rgba) {
+      const path = join(dir, entry.file);
+      let image;
+      try {
+        image = await decodePng(await Deno.readFile(path), path);
+      } catch (e) {
+        throw new Error(
+          `cannot read frame ${entry.index} from ${path} (${(e as Error).message}); delete the ` +
+            "file and run again to recompute it",
+        );
+      }
+      if (image.width !== entry.width || image.height !== entry.height) {
+        throw new Error(
+          `${path} is ${image.width}×${image.height}, the manifest says ` +
+            `${entry.width}×${entry.height}; delete the file and run again to recompute it`,
+        );
+      }
+      rgba = image.rgba;
+      pixels.set(entry.index, rgba);
+    }
+    frames.push({
+      rgba,
+      width: entry.width,
+      height: entry.height,
+      color: entry.color,
+      label: entry.label ?? String(entry.index),
+    });
+  }
+  return frames;
+}
+
+/** `count` indices spread evenly over `0 … length-1`, first and last included. */
+export function evenlySpaced(length: number, count: number): number[] {
+  if (count >= length) return Array.from({ length }, (_, i) => i);
+  if (count === 1) return [0];
+  return Array.from({ length: count }, (_, i) => Math.round((i * (length - 1)) / (count - 1)));
+}
+
+/**
+ * The run summary: metrics over the frames, and counts. `computed` counts distinct content keys
+ * among the frames computed by this run (a colour listed twice is computed once).
+ */
+export function runSummary(
+  frames: readonly ManifestFrame[],
+  planned: number,
+  samplingMs: number,
+): NonNullable<Manifest["summary"]> {
+  const computedFrames = frames.filter((f) => f.computed);
+  return {
+    ...summarize(frames),
+    frames: planned,
+    computed: new Set(computedFrames.map((f) => f.key)).size,
+    reused: planned - computedFrames.length,
+    samplingMs,
+  };
+}
+
+/** Pictures written by {@link makePictures}: their manifest entries and any warnings. */
+export interface PicturesResult {
+  /** Manifest entries of the pictures. */
+  outputs: ManifestOutputs;
+  /** Things the user should know (no ffmpeg). */
+  warnings: string[];
+}
+
+const PICTURE_ADVICE = "free some space and run the same command again: the frames are kept " +
+  "and only the pictures are made";
+
+/** Writes the contact sheet, path plot and videos the spec asks for into `dir`. */
+export async function makePictures(
+  spec: ResolvedExperiment,
+  frames: PictureFrame[],
+  dir: string,
+  deps: PictureDeps,
+  log: (message: string) => void,
+): Promise<PicturesResult> {
+  const outputs: ManifestOutputs = {
+    contactSheet: null,
+    pathPlot: null,
+    video: { mp4: null, gif: null },
+  };
+  const warnings: string[] = [];
+  if (frames.length === 0) return { outputs, warnings };
+  const title = `${spec.name}  seed ${spec.seed}  ${spec.steps} steps`;
+  const sheet = spec.outputs.contactSheet;
+  if (sheet !== false) {
+    const shown = evenlySpaced(frames.length, sheet.maxFrames ?? frames.length).map((i) =>
+      frames[i]
+    );
+    const tileSize = sheet.tileSize ??
+      (shown.length > 30 ? Math.min(128, frames[0].width) : undefined);
+    const png = await deps.contactSheet(shown, { columns: sheet.columns, tileSize, title });
+    await writeRunFile(join(dir, "contact_sheet.png"), png, PICTURE_ADVICE);
+    outputs.contactSheet = "contact_sheet.png";
+  }
+  if (spec.outputs.pathPlot) {
+    const fine = spec.path
+      ? deps.paths.sampleUniformTime(deps.paths.createPath(spec.path), 1024).map((p) => p.color)
+      : []; // explicit colours are not a path: dots only, no connecting line
+    const png = await deps.pathPlot({
+      fine: fine.map((c) => [c[0], c[1], c[2]] as const),
+      points: frames.map((f) => ({ color: f.color })),
+      title,
+    });
+    await writeRunFile(join(dir, "path_plot.png"), png, PICTURE_ADVICE);
+    outputs.pathPlot = "path_plot.png";
+  }
+  const video = spec.outputs.video;
+  if (video !== false) {
+    const { width, height } = frames[0];
+    const rgba = frames.map((f) => f.rgba);
+    if (video.formats.includes("mp4")) {
+      const ffmpeg = await deps.findFfmpeg();
+      if (ffmpeg) {
+        await deps.encodeMp4(rgba, width, height, {
+          fps: video.fps,
+          out: join(dir, "video.mp4"),
+          ffmpeg,
+        });
+        outputs.video.mp4 = "video.mp4";
+      } else {
+        const warning = "ffmpeg not found: video.mp4 was not written (install ffmpeg or set " +
+          "FFMPEG to its path, then run again: frames are reused); video.gif is written";
+        log(`warning: ${warning}`);
+        warnings.push(warning);
+      }
+    }
+    // A GIF needs nothing outside the project, so a video is never missing altogether.
+    if (video.formats.includes("gif") || outputs.video.mp4 === null) {
+      await deps.encodeGif(rgba, width, height, { fps: video.fps, out: join(dir, "video.gif") });
+      outputs.video.gif = "video.gif";
+    }
+  }
+  return { outputs, warnings };
+}
