@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256File } from "../util/hash.ts";
-import { acquireLock, readLock } from "../experiments/lock.ts";
+import { acquireLock, readLock } from "../util/lock.ts";
 import type { Manifest } from "../experiments/manifest.ts";
 import { TEMP_FILE_PATTERN } from "../experiments/files.ts";
 

@@ -25,7 +25,7 @@ import {
 import { removeTempFiles, writeRunFile } from "./files.ts";
 import { throwIfInterrupted } from "./interrupt.ts";
 import { frameKey, type KeyContext } from "./keys.ts";
-import { acquireLock, type Lock } from "./lock.ts";
+import { acquireLock, type Lock } from "../util/lock.ts";
 import {
   type Manifest,
   MANIFEST_FILE,

@@ -54,7 +54,7 @@ export {
 } from "./manifest.ts";
 export { MergeError, type MergeOptions, mergeShards } from "./merge.ts";
 export { formatShard, inShard, parseShard, type Shard } from "./shard.ts";
-export { acquireLock, type Lock, LockHeldError, type LockHolder } from "./lock.ts";
+export { acquireLock, type Lock, LockHeldError, type LockHolder } from "../util/lock.ts";
 export { InterruptedError, SIGNAL_EXIT_CODES } from "./interrupt.ts";
 export { DiskFullError } from "./files.ts";
 export { ModelFileError, verifyModelFiles } from "./model_check.ts";

@@ -12,7 +12,7 @@ import { fakeDeps, type FakeOptions, quietWriter } from "./_fakes.ts";
 import { main } from "./cli.ts";
 import { DiskFullError } from "./files.ts";
 import { InterruptedError } from "./interrupt.ts";
-import { acquireLock, readLock } from "./lock.ts";
+import { acquireLock, readLock } from "../util/lock.ts";
 import { type Manifest, MANIFEST_FILE } from "./manifest.ts";
 import { LOCK_FILE, runExperiment, type RunOptions } from "./runner.ts";
 import type { ExperimentInput } from "./spec.ts";

@@ -32,7 +32,7 @@ import {
   writeRunFile,
 } from "./files.ts";
 import { InterruptedError, throwIfInterrupted } from "./interrupt.ts";
-import { acquireLock, type Lock } from "./lock.ts";
+import { acquireLock, type Lock } from "../util/lock.ts";
 import { formatShard, inShard, isShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
 
 export { evenlySpaced } from "./finish.ts";

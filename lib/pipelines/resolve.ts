@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { convertDiffusers, CONVERTER_VERSION } from "../convert/convert.ts";
 import { sha256File } from "../util/hash.ts";
 import { type ModelInfo, readModelInfo } from "./model.ts";
-import { acquireLock } from "../experiments/lock.ts";
+import { acquireLock } from "../util/lock.ts";
 
 /** The bundled test checkpoint (random weights, same block types as the paper's model). */
 export const TINY_SOURCE: string = fileURLToPath(
