@@ -33,6 +33,9 @@ Options (each replaces the spec's value for this run and is checked like the spe
                            "tiny" (the bundled test checkpoint)
   --frames <n>             number of frames; for specs that list frames: the first n
   --steps <n>              DDIM steps (1–1000; injection windows must fit)
+  --preview                fast preview: 50 steps, injection windows scaled to the same
+                           fraction of the trajectory (marked in the manifest: not the paper's)
+  --preview-steps <n>      the same with n steps
   --batch <n>              frames per sampler call (speed/memory only; images are the same)
   --seed <n>               seed of the initial noise (0 … 2**64-1)
   --device <cpu|cuda|auto> where the networks run (default cpu)
@@ -97,6 +100,8 @@ const OPTIONS = {
   out: { type: "string" },
   shard: { type: "string" },
   wait: { type: "boolean" },
+  preview: { type: "boolean" },
+  "preview-steps": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -165,6 +170,11 @@ export function parseCliArgs(args: readonly string[]): ParsedCli {
       batch: integerOrText(values.batch as string | undefined),
       // Seeds go up to 2**64-1: keep the digits, the seed check converts them exactly.
       seed: values.seed,
+      ...(values["preview-steps"] !== undefined
+        ? { preview: integerOrText(values["preview-steps"] as string) }
+        : values.preview === true
+        ? { preview: true }
+        : {}),
     },
     run,
   };

@@ -133,7 +133,8 @@ export async function makePictures(
   };
   const warnings: string[] = [];
   if (frames.length === 0) return { outputs, warnings };
-  const title = `${spec.name}  seed ${spec.seed}  ${spec.steps} steps`;
+  const title = `${spec.name}  seed ${spec.seed}  ${spec.steps} steps` +
+    (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "");
   const sheet = spec.outputs.contactSheet;
   if (sheet !== false) {
     const shown = evenlySpaced(frames.length, sheet.maxFrames ?? frames.length).map((i) =>

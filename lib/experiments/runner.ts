@@ -328,6 +328,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     log(`warning: ${message}`);
     warnings.push(message);
   };
+  if (resolved.preview) warn(`PREVIEW: ${resolved.preview.note}`);
   const previous = await readManifest(dir);
   const reusable = await reusableFrames(dir, previous, warn);
   const entries: (ManifestFrame | undefined)[] = new Array(ctx.planned).fill(undefined);

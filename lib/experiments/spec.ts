@@ -151,6 +151,8 @@ export interface ResolvedExperiment {
   frames: ResolvedFrames;
   /** Frames per sampler call. */
   batch: number;
+  /** Set for a fast preview (`--preview`): not the paper's setting. */
+  preview?: PreviewInfo;
   /** Pictures to make. */
   outputs: {
     frames: true;
@@ -172,6 +174,39 @@ export interface SpecOverrides {
   batch?: unknown;
   /** Replaces `seed`. */
   seed?: unknown;
+  /**
+   * Fast preview: the number of DDIM steps (or `true` for {@link PREVIEW_STEPS}); injection
+   * windows are scaled to the same fraction of the trajectory. Not the paper's setting.
+   */
+  preview?: unknown;
+}
+
+/** DDIM steps of `--preview` unless `--preview-steps` says otherwise. */
+export const PREVIEW_STEPS = 50;
+
+/** Recorded in a preview run's spec (and so its manifest): what was changed and from what. */
+export interface PreviewInfo {
+  /** Steps of the preview. */
+  steps: number;
+  /** Steps the spec asked for. */
+  fromSteps: number;
+  /** Always says that this is not the paper's setting. */
+  note: string;
+}
+
+/**
+ * Maps a 1-based inclusive window of `fromSteps` steps to the same fraction of `toSteps` steps
+ * (at least one step): `[1, 10]` of 1000 becomes `[1, 1]` of 50, `[11, 20]` becomes `[2, 2]`.
+ */
+export function scaleWindow(
+  window: readonly [number, number],
+  fromSteps: number,
+  toSteps: number,
+): [number, number] {
+  const r = toSteps / fromSteps;
+  const first = Math.min(toSteps, Math.round((window[0] - 1) * r) + 1);
+  const last = Math.max(first, Math.min(toSteps, Math.round(window[1] * r)));
+  return [first, last];
 }
 
 /** Replacements for the checks that use other modules (tests). */
@@ -423,6 +458,9 @@ const baseSchema = z.strictObject({
   path: pathSchema.optional(),
   frames: z.unknown(),
   batch: int.min(1).max(256).default(4),
+  // Present only in an already resolved preview spec (re-resolved by the runner).
+  preview: z.strictObject({ steps: int.min(1), fromSteps: int.min(1), note: z.string() })
+    .optional(),
   outputs: outputsSchema.prefault({}),
 });
 
@@ -565,18 +603,69 @@ export function resolveExperiment(
     sources,
   ) as ResolvedFrames;
   if (overrides.frames !== undefined) frames = overrideFrames(frames, overrides.frames);
+  let steps = base.steps;
+  let injection = base.injection as Injection;
+  let preview: PreviewInfo | undefined = base.preview;
+  if (preview !== undefined && overrides.preview !== undefined) {
+    throw new SpecError(
+      "preview",
+      overrides.preview,
+      "no --preview for a spec that is already a preview",
+      "set by --preview",
+    );
+  }
+  if (overrides.preview !== undefined && overrides.preview !== false) {
+    if (overrides.steps !== undefined) {
+      throw new SpecError(
+        "steps",
+        overrides.steps,
+        "no --steps with --preview: use --preview-steps",
+        "set by --steps",
+      );
+    }
+    // The spec's own windows must fit its steps before they are scaled.
+    checkWindow(injection.window, steps, "injection.window", sources);
+    const to = overrides.preview === true ? Math.min(PREVIEW_STEPS, steps) : overrides.preview;
+    if (typeof to !== "number" || !Number.isInteger(to) || to < 1 || to > steps) {
+      throw new SpecError(
+        "preview",
+        to,
+        `an integer from 1 to the spec's steps (${steps})`,
+        "set by --preview-steps",
+      );
+    }
+    preview = {
+      steps: to,
+      fromSteps: steps,
+      note:
+        `fast preview: ${to} steps with injection windows scaled from ${steps} steps; not the paper's setting`,
+    };
+    injection = { ...injection, window: scaleWindow(injection.window, steps, to) };
+    if (Array.isArray(frames)) {
+      frames = frames.map((frame) => {
+        if (!frame.injection?.window) return frame;
+        checkWindow(frame.injection.window, steps, "frames.*.injection.window", sources);
+        return {
+          ...frame,
+          injection: { ...frame.injection, window: scaleWindow(frame.injection.window, steps, to) },
+        };
+      });
+    }
+    steps = to;
+  }
 
   const resolved: ResolvedExperiment = {
     name: base.name,
     ...(base.description !== undefined ? { description: base.description } : {}),
     model: base.model,
     seed: base.seed,
-    steps: base.steps,
+    steps,
     ...(base.latentScale !== undefined ? { latentScale: base.latentScale } : {}),
-    injection: base.injection as Injection,
+    injection,
     ...(base.path !== undefined ? { path: base.path as PathSpec } : {}),
     frames,
     batch: base.batch,
+    ...(preview ? { preview } : {}),
     outputs: base.outputs as ResolvedExperiment["outputs"],
   };
   checkCrossFields(resolved, hooks, sources);
