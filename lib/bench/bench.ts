@@ -3,7 +3,9 @@
  * and VQ decoder (or the tiny test models) with random weights, writes them with external data
  * to a temporary folder, and measures each figure in a child process (see `worker.ts`): UNet
  * step latency and throughput per batch size, achieved GFLOP/s next to a 2048³ MatMul measured
- * in the same run, VQ decode time, the sampler's overhead outside `session.run`, and peak memory.
+ * in the same run, VQ decode time, the sampler's overhead outside `session.run`, step-by-step
+ * against fused-loop sampling on the CPU, peak memory, and — where onnxruntime-node's CUDA
+ * provider is installed — UNet steps on the GPU through the fused loop, fp32 and fp16.
  *
  * @module
  */
@@ -11,6 +13,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  buildDenoiseLoopGraph,
   buildUnetGraph,
   buildVqDecoderGraph,
   LDM_CELEBAHQ_UNET_CONFIG,
@@ -24,6 +27,8 @@ import {
 import type { AttentionImpl } from "../models/mod.ts";
 import { GraphBuilder } from "../onnx/graph_builder.ts";
 import { saveModel } from "../onnx/serialize.ts";
+import type { OnnxGraph } from "../onnx/graph.ts";
+import { cudaProviderStatus } from "../pipelines/cuda.ts";
 import { countFlops } from "./flops.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import { MATMUL_SIZE, type WorkerResult, type WorkerTask } from "./worker.ts";
@@ -42,6 +47,8 @@ export interface BenchOptions {
   attention?: AttentionImpl;
   /** Denoising steps of the sampler-overhead measurement (default 10 small, 3 full). */
   samplerSteps?: number;
+  /** UNet steps per `session.run` of the fused loop on the GPU (default 20). */
+  gpuLoopSteps?: number;
   /** Progress messages (default: none). */
   log?: (message: string) => void;
 }
@@ -106,9 +113,38 @@ export interface BenchResult {
   vqDecode: { msPerImage: number; flopsPerImage: number; gflops: number; peakRssBytes: number };
   /** Time the sampler loop spends outside `session.run`, at batch 1. */
   samplerOverhead: { steps: number; msPerStep: number; overheadMsPerStep: number; share: number };
+  /** Step-by-step against fused-loop sampling on the CPU, at batch 1 (for information). */
+  fusedCpu: { steps: number; stepwiseMsPerStep: number; fusedMsPerStep: number };
+  /** UNet steps on CUDA through the fused loop, or why there are none. */
+  gpu: GpuResult;
   /** The largest peak RSS of all measurements, bytes. */
   peakRssBytes: number;
 }
+
+/** The CUDA figures at one batch size and precision. */
+export interface GpuBatchResult {
+  /** Batch size. */
+  batch: number;
+  /** Median milliseconds per UNet step of the whole batch (one loop run / its steps). */
+  msPerStep: number;
+  /** Frames advanced by one denoising step per second. */
+  frameStepsPerSec: number;
+  /** Every timed loop run, milliseconds. */
+  runsMs: number[];
+}
+
+/** The GPU section of {@link BenchResult}. */
+export type GpuResult =
+  | { available: false; reason: string }
+  | {
+    available: true;
+    /** UNet steps per `session.run`. */
+    loopSteps: number;
+    /** Per precision, per batch size. */
+    fp32: GpuBatchResult[];
+    /** fp16 weights and arithmetic. */
+    fp16: GpuBatchResult[];
+  };
 
 const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
 const TINY = new URL("../testdata/ldm-reference/tiny-ldm/", import.meta.url);
@@ -166,7 +202,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     const flopsPerFrameStep =
       countFlops(unetGraph, { sample: [1, channels, size, size], timestep: [1] }).total;
     const unetPath = join(dir, "unet.onnx");
-    await saveModel(unetPath, unetGraph, { externalData: true });
+    const loopPath = await saveUnetAndLoop(dir, unetGraph);
     unetGraph = undefined as never; // let the weights go before the workers start
 
     log("building the VQ decoder graph");
@@ -242,11 +278,33 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     const sampler = await runWorker({
       kind: "sampler",
       model: unetPath,
+      loopModel: loopPath,
       channels,
       size,
       steps,
       scheduler: SCHEDULER_CONFIG,
       ...common,
+    });
+    const fusedCpu = {
+      steps,
+      stepwiseMsPerStep: sampler.fusedComparison?.stepwiseMsPerStep ?? NaN,
+      fusedMsPerStep: sampler.fusedComparison?.fusedMsPerStep ?? NaN,
+    };
+
+    const gpu = await measureGpu({
+      dir,
+      build: (precision) =>
+        buildUnetGraph(unetConfig, randomWeights(unetShapes, 1), {
+          attention: options.attention,
+          precision,
+        }),
+      batches,
+      runs,
+      threads,
+      channels,
+      size,
+      loopSteps: options.gpuLoopSteps ?? 20,
+      log,
     });
 
     return {
@@ -284,6 +342,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
         overheadMsPerStep: sampler.overheadMsPerStep ?? NaN,
         share: sampler.overheadShare ?? NaN,
       },
+      fusedCpu,
+      gpu,
       peakRssBytes: Math.max(
         mmBefore.peakRssBytes,
         mmAfter.peakRssBytes,
@@ -295,6 +355,69 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Writes `unet.onnx` (+ data) and the fused loop sharing its data file; returns the loop path. */
+async function saveUnetAndLoop(dir: string, unet: OnnxGraph): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const saved = await saveModel(join(dir, "unet.onnx"), unet, { externalData: true });
+  const loopPath = join(dir, "unet_loop.onnx");
+  await saveModel(loopPath, buildDenoiseLoopGraph(unet), {
+    sharedData: { file: "unet.onnx.data", layout: saved.layout },
+  });
+  return loopPath;
+}
+
+/**
+ * UNet steps on CUDA through the fused loop, fp32 and fp16, per batch size; "not available"
+ * with the reason when the CUDA provider is not installed or cannot start.
+ */
+async function measureGpu(o: {
+  dir: string;
+  build: (precision: "fp32" | "fp16") => OnnxGraph;
+  batches: number[];
+  runs: number;
+  threads: number;
+  channels: number;
+  size: number;
+  loopSteps: number;
+  log: (message: string) => void;
+}): Promise<GpuResult> {
+  const status = cudaProviderStatus();
+  if (!status.available) return { available: false, reason: status.reason ?? "unknown" };
+  const results: Record<"fp32" | "fp16", GpuBatchResult[]> = { fp32: [], fp16: [] };
+  try {
+    for (const precision of ["fp32", "fp16"] as const) {
+      o.log(`GPU: building the ${precision} fused loop`);
+      const loopPath = await saveUnetAndLoop(join(o.dir, `gpu-${precision}`), o.build(precision));
+      for (const batch of o.batches) {
+        o.log(`GPU ${precision}: UNet batch ${batch}, ${o.loopSteps} steps per run`);
+        const r = await runWorker({
+          kind: "loop",
+          model: loopPath,
+          device: "cuda",
+          batch,
+          channels: o.channels,
+          size: o.size,
+          steps: o.loopSteps,
+          runs: o.runs,
+          threads: o.threads,
+        });
+        const msPerStep = r.medianMs / o.loopSteps;
+        results[precision].push({
+          batch,
+          msPerStep,
+          frameStepsPerSec: batch * 1000 / msPerStep,
+          runsMs: r.runsMs,
+        });
+      }
+    }
+  } catch (e) {
+    const first = (e as Error).message.split("\n").find((l) => /error/i.test(l)) ??
+      (e as Error).message.split("\n")[0];
+    return { available: false, reason: `the CUDA provider is installed but failed: ${first}` };
+  }
+  return { available: true, loopSteps: o.loopSteps, ...results };
 }
 
 /** A one-node graph: input `a` [n, n] times a constant [n, n] (prepacked, like weights). */

@@ -45,6 +45,27 @@ export function formatBench(r: BenchResult): string {
     (r.vqDecode.gflops / r.matmul.gflops).toFixed(2),
     `${(r.vqDecode.peakRssBytes / GIB).toFixed(2)} GiB`,
   ]);
+  const gpuLines: string[] = [];
+  if (!r.gpu.available) {
+    gpuLines.push(`GPU: not available (${r.gpu.reason})`);
+  } else {
+    const gpu = new Table({
+      head: ["GPU (CUDA, fused loop)", "batch", "ms / step", "frame-steps/s"],
+      style: { head: [], border: [] },
+    });
+    for (const precision of ["fp32", "fp16"] as const) {
+      for (const b of r.gpu[precision]) {
+        gpu.push([
+          `UNet ${precision}`,
+          String(b.batch),
+          b.msPerStep.toFixed(2),
+          b.frameStepsPerSec.toFixed(1),
+        ]);
+      }
+    }
+    gpuLines.push(gpu.toString(), `GPU: ${r.gpu.loopSteps} UNet steps per session.run`);
+  }
+  const f = r.fusedCpu;
   const m = r.machine;
   const largest = r.unet.batches.reduce((a, b) => (b.batch > a.batch ? b : a));
   return [
@@ -56,6 +77,9 @@ export function formatBench(r: BenchResult): string {
     `${r.unet.best.ratioToMatmul.toFixed(2)} × MatMul (target ≥ 1.05)`,
     `sampler overhead: ${r.samplerOverhead.overheadMsPerStep.toFixed(2)} ms per step = ` +
     `${(100 * r.samplerOverhead.share).toFixed(3)} % of a step (target ≤ 1 %)`,
+    `fused loop on the CPU (${f.steps} steps, batch 1): ${f.fusedMsPerStep.toFixed(1)} ms per ` +
+    `step vs ${f.stepwiseMsPerStep.toFixed(1)} ms step by step (for information)`,
+    ...gpuLines,
     `peak RSS at batch ${largest.batch}: ${(largest.peakRssBytes / GIB).toFixed(2)} GiB ` +
     `(target ≤ 6 GiB at batch 8)`,
     `machine: ${m.cpu}, ${m.cores} cores, ${m.os}; load ${m.loadAverage.join(" ")} before, ` +

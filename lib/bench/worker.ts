@@ -24,6 +24,17 @@ export type WorkerTask =
     size: number;
     steps: number;
     scheduler: Record<string, unknown>;
+    /** The fused loop beside `model`: also time the same sampling through it. */
+    loopModel?: string;
+  } & Common
+  | {
+    /** The fused denoising loop: `steps` UNet steps per `session.run`. */
+    kind: "loop";
+    model: string;
+    batch: number;
+    channels: number;
+    size: number;
+    steps: number;
   } & Common;
 
 interface Common {
@@ -33,6 +44,8 @@ interface Common {
   warmups?: number;
   /** Intra-op threads. */
   threads: number;
+  /** Execution provider (default `cpu`). */
+  device?: "cpu" | "cuda";
 }
 
 /** What a worker reports. */
@@ -47,12 +60,17 @@ export interface WorkerResult {
   overheadMsPerStep?: number;
   /** Sampler task only: that overhead as a share of a whole step. */
   overheadShare?: number;
+  /** Sampler task with `loopModel`: milliseconds per step of step-by-step and fused sampling. */
+  fusedComparison?: { stepwiseMsPerStep: number; fusedMsPerStep: number };
 }
 
-/** The session options every measurement uses (those of `loadModel` on the CPU). */
-export function benchSessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+/** The session options every measurement uses (those of `loadModel`). */
+export function benchSessionOptions(
+  threads: number,
+  device: "cpu" | "cuda" = "cpu",
+): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: ["cpu"],
+    executionProviders: device === "cuda" ? [{ name: "cuda" }, "cpu"] : ["cpu"],
     graphOptimizationLevel: "all",
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -62,7 +80,10 @@ export function benchSessionOptions(threads: number): ort.InferenceSession.Sessi
 
 /** Runs `task` in this process and returns its figures. */
 export async function runTask(task: WorkerTask): Promise<WorkerResult> {
-  const session = await ort.InferenceSession.create(task.model, benchSessionOptions(task.threads));
+  const session = await ort.InferenceSession.create(
+    task.model,
+    benchSessionOptions(task.threads, task.device),
+  );
   try {
     if (task.kind === "sampler") return await samplerOverhead(session, task);
     const feeds = feedsFor(task);
@@ -96,6 +117,30 @@ function feedsFor(task: WorkerTask): Record<string, ort.Tensor> {
     }
     case "matmul":
       return { a: new ort.Tensor("float32", wave(MATMUL_SIZE ** 2), [MATMUL_SIZE, MATMUL_SIZE]) };
+    case "loop": {
+      const shape = [task.batch, task.channels, task.size, task.size];
+      const n = task.steps;
+      // Timesteps spread over the schedule; coefficients of a plausible magnitude (only the
+      // cost matters here, and it does not depend on the values).
+      const table = (f: (j: number) => number) =>
+        new ort.Tensor("float32", Float32Array.from({ length: n }, (_, j) => f(j)), [n]);
+      return {
+        latents: new ort.Tensor("float32", wave(shape.reduce((a, b) => a * b)), shape),
+        trip_count: new ort.Tensor("int64", BigInt64Array.of(BigInt(n)), []),
+        timesteps: table((j) => Math.round(999 * (1 - j / n))),
+        inject_scale: table((j) => (j < 10 ? 0.01 : 0)),
+        sqrt_alpha_prod: table(() => 0.5),
+        sqrt_beta_prod: table(() => 0.86),
+        sqrt_alpha_prod_prev: table(() => 0.52),
+        direction_scale: table(() => 0.85),
+        inject_field: new ort.Tensor(
+          "float32",
+          new Float32Array(shape.reduce((a, b) => a * b)),
+          shape,
+        ),
+        inject_noise: new ort.Tensor("float32", new Float32Array(n).fill(1), [n, 1, 1, 1, 1]),
+      };
+    }
     default:
       throw new RangeError(`no feeds for task kind ${task.kind}`);
   }
@@ -150,12 +195,40 @@ async function samplerOverhead(
   const { timings } = await run();
   const inside = runsMs.reduce((a, b) => a + b, 0);
   const overheadMsPerStep = (timings.denoiseMs - inside) / task.steps;
+  let fusedComparison: WorkerResult["fusedComparison"];
+  if (task.loopModel) {
+    const loop = await ort.InferenceSession.create(
+      task.loopModel,
+      benchSessionOptions(task.threads, task.device),
+    );
+    try {
+      Object.assign(model, { hasFusedLoop: true, fusedLoop: () => Promise.resolve(loop) });
+      const fusedRun = () =>
+        sample(model, {
+          seed: 0,
+          steps: task.steps,
+          colors: ["#808080"],
+          window: [1, Math.min(10, task.steps)],
+          fused: true,
+          chunkSize: task.steps,
+        });
+      await fusedRun(); // warm-up
+      const fused = await fusedRun();
+      fusedComparison = {
+        stepwiseMsPerStep: timings.denoiseMs / task.steps,
+        fusedMsPerStep: fused.timings.denoiseMs / task.steps,
+      };
+    } finally {
+      await loop.release();
+    }
+  }
   return {
     runsMs,
     medianMs: median(runsMs),
     peakRssBytes: peakRssBytes(),
     overheadMsPerStep,
     overheadShare: (timings.denoiseMs - inside) / timings.denoiseMs,
+    fusedComparison,
   };
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { cudaProviderStatus } from "../pipelines/cuda.ts";
 import { parseBenchArgs } from "./bench.ts";
 
 const CLI = new URL("./bench.ts", import.meta.url).pathname;
@@ -36,6 +37,15 @@ Deno.test("bench --small --runs 1 writes JSON with the documented keys", async (
       assert.ok(key in r.machine, `machine.${key} missing`);
     }
     assert.equal(r.machine.onnxruntime, "1.30.0");
+    assert.ok(r.fusedCpu.stepwiseMsPerStep > 0 && r.fusedCpu.fusedMsPerStep > 0);
+    assert.match(new TextDecoder().decode(stdout), /fused loop on the CPU/);
+    const cuda = cudaProviderStatus();
+    if (!cuda.available) {
+      assert.deepEqual(r.gpu, { available: false, reason: cuda.reason });
+      assert.ok(new TextDecoder().decode(stdout).includes(`GPU: not available (${cuda.reason})`));
+    } else if (r.gpu.available) {
+      assert.deepEqual(r.gpu.fp16.map((b: { batch: number }) => b.batch), [1, 2]);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

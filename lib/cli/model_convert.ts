@@ -1,6 +1,6 @@
 /**
- * `deno task model:convert SRC OUT [--latent-scale X] [--source-id ID]`
- * `deno task model:convert --random [--seed N] OUT`
+ * `deno task model:convert SRC OUT [--latent-scale X] [--source-id ID] [--precision fp16]`
+ * `deno task model:convert --random [--seed N] [--precision fp16] OUT`
  *
  * Converts a diffusers LDM folder (unet/, vqvae/, scheduler/; safetensors or PyTorch .bin,
  * current or early-diffusers key names) into an ONNX model folder; with `--random`, writes the
@@ -16,16 +16,19 @@ import { buildRandomModel, convertDiffusers } from "../convert/convert.ts";
 import { LDM_CELEBAHQ_UNET_CONFIG, LDM_CELEBAHQ_VQVAE_CONFIG } from "../models/mod.ts";
 
 const USAGE = `Usage:
-  deno task model:convert SRC OUT [--latent-scale X] [--source-id ID]
-  deno task model:convert --random [--seed N] OUT
+  deno task model:convert SRC OUT [--latent-scale X] [--source-id ID] [--precision fp16]
+  deno task model:convert --random [--seed N] [--precision fp16] OUT
 
 SRC is a diffusers LDM folder (unet/, vqvae/, scheduler/), e.g. a hub snapshot folder.
-OUT receives unet.onnx, vqvae_decoder.onnx (with .data files for large weights) and model.json.
+OUT receives unet.onnx, unet_loop.onnx (the fused denoising loop, sharing unet.onnx's weights),
+vqvae_decoder.onnx (with .data files for large weights) and model.json.
 
 Options:
   --latent-scale X   divide latents by X before decoding (default: 1.0 for
                      CompVis/ldm-celebahq-256, else the vqvae config's scaling_factor)
   --source-id ID     where the checkpoint came from, recorded in model.json
+  --precision P      fp32 (default) or fp16: half-size weights and float16 arithmetic, for
+                     GPUs (--device cuda); onnxruntime's CPU float16 kernels are slow
   --random           full-size CompVis architecture with random weights (benchmarks)
   --seed N           seed of the random weights (default 0)
   -h, --help         show this help
@@ -56,6 +59,7 @@ export async function main(args: string[]): Promise<number> {
         "source-id": { type: "string" },
         random: { type: "boolean" },
         seed: { type: "string" },
+        precision: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -79,6 +83,10 @@ export async function main(args: string[]): Promise<number> {
       return usage(`--latent-scale must be a number > 0, got "${values["latent-scale"]}"`);
     }
   }
+  const precision = values.precision ?? "fp32";
+  if (precision !== "fp32" && precision !== "fp16") {
+    return usage(`--precision must be fp32 or fp16, got "${values.precision}"`);
+  }
   const log = (line: string) => console.error(`model:convert: ${line}`);
   try {
     if (values.random) {
@@ -93,12 +101,14 @@ export async function main(args: string[]): Promise<number> {
         vqvaeConfig: { ...LDM_CELEBAHQ_VQVAE_CONFIG },
         schedulerConfig: COMPVIS_SCHEDULER,
         latentScale,
+        precision,
       }, log);
     } else {
       if (positionals.length !== 2) return usage("expected SRC and OUT");
       await convertDiffusers(positionals[0], positionals[1], {
         latentScale,
         sourceId: values["source-id"],
+        precision,
         log,
       });
     }

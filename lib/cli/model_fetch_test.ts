@@ -84,7 +84,11 @@ Deno.test("model:fetch downloads and converts, decoding CompVis latents unscaled
     assert.equal(info.vqvae.scaling_factor, 0.18215);
     assert.equal(info.latentScale, 1);
     assert.match(info.source.id, /^CompVis\/ldm-celebahq-256@[0-9a-f]+$/);
-    assert.deepEqual(Object.keys(info.sha256).sort(), ["unet.onnx", "vqvae_decoder.onnx"]);
+    assert.deepEqual(Object.keys(info.sha256).sort(), [
+      "unet.onnx",
+      "unet_loop.onnx",
+      "vqvae_decoder.onnx",
+    ]);
   });
 });
 

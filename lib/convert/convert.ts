@@ -1,7 +1,8 @@
 /**
  * Conversion of a diffusers LDM checkpoint (the `CompVis/ldm-celebahq-256` layout: `unet/`,
- * `vqvae/`, `scheduler/`) into the folder the sampler loads: `unet.onnx`, `vqvae_decoder.onnx`
- * (plus external-data files for large weights) and `model.json`, which records the configs, the
+ * `vqvae/`, `scheduler/`) into the folder the sampler loads: `unet.onnx`, `unet_loop.onnx` (the
+ * fused denoising loop, sharing unet.onnx's weights file), `vqvae_decoder.onnx` (plus
+ * external-data files for large weights) and `model.json`, which records the configs, the
  * SHA-256 of every source and output file, and the latent scale.
  *
  * @module
@@ -11,23 +12,25 @@ import { basename, join, resolve } from "node:path";
 import { findWeightsFile, loadCheckpoint } from "../io/checkpoint.ts";
 import type { RawTensor } from "../io/tensor.ts";
 import {
+  buildDenoiseLoopGraph,
   buildUnetGraph,
   buildVqDecoderGraph,
   parseUnetConfig,
   parseVqModelConfig,
+  type Precision,
   randomWeights,
   unetParameterShapes,
   vqDecoderParameterShapes,
 } from "../models/mod.ts";
 import { saveModel } from "../onnx/mod.ts";
-import type { ModelInfo } from "../pipelines/model.ts";
+import { FUSED_LOOP_FILE, type ModelInfo } from "../pipelines/model.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
 import { sha256File } from "../util/hash.ts";
 import { writeTextFileAtomic } from "../util/atomic.ts";
 import { normalizeKeys } from "./keys.ts";
 
 /** Bumped whenever converted graphs could differ for the same source. */
-export const CONVERTER_VERSION = "2";
+export const CONVERTER_VERSION = "3";
 
 /** The paper's model: its latents must be decoded unscaled (see {@link defaultLatentScale}). */
 export const COMPVIS_CELEBAHQ = "CompVis/ldm-celebahq-256";
@@ -43,6 +46,12 @@ export interface ConvertOptions {
   sourceId?: string;
   /** Receives one line per stage. */
   log?: (line: string) => void;
+  /**
+   * Precision of the graphs' weights and arithmetic (default `fp32`). `fp16` halves the files
+   * and suits GPUs (tensor cores); onnxruntime's CPU float16 kernels are slow, so on the CPU
+   * keep fp32. Inputs and outputs stay float32 either way.
+   */
+  precision?: Precision;
 }
 
 /** Raised for a source folder that cannot be converted; the message names the file or field. */
@@ -119,6 +128,8 @@ export interface ModelParts {
   latentScale: number;
   /** Why that latent scale (recorded beside it). */
   latentScaleReason: string;
+  /** Precision of the graphs (default `fp32`). */
+  precision?: Precision;
 }
 
 function checkLatentScale(value: number): void {
@@ -139,22 +150,40 @@ export async function writeModelFolder(
   checkLatentScale(parts.latentScale);
   const unetConfig = parseUnetConfig(parts.unetConfig, "unet/config.json");
   const vqConfig = parseVqModelConfig(parts.vqvaeConfig, "vqvae/config.json");
+  let scheduler;
   try {
-    parseDDIMConfig(parts.schedulerConfig);
+    scheduler = parseDDIMConfig(parts.schedulerConfig).config;
   } catch (e) {
     throw new ConvertError(`scheduler/scheduler_config.json: ${(e as Error).message}`);
+  }
+  const precision = parts.precision ?? "fp32";
+  if (precision !== "fp32" && precision !== "fp16") {
+    throw new ConvertError(`precision must be "fp32" or "fp16", got ${JSON.stringify(precision)}`);
   }
   const target = resolve(outDir);
   const staging = `${target}.partial-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(staging, { recursive: true });
   try {
-    log("building unet.onnx");
-    const unetGraph = buildUnetGraph(unetConfig, parts.unetWeights);
-    await saveModel(join(staging, "unet.onnx"), unetGraph, {
+    log(`building unet.onnx (${precision})`);
+    const unetGraph = buildUnetGraph(unetConfig, parts.unetWeights, { precision });
+    const unetFile = join(staging, "unet.onnx");
+    const unetSaved = await saveModel(unetFile, unetGraph, {
       externalData: weightBytes(unetGraph.initializers) > EXTERNAL_DATA_BYTES,
     });
+    log(`building ${FUSED_LOOP_FILE}`);
+    const loopGraph = buildDenoiseLoopGraph(unetGraph, {
+      predictionType: scheduler.prediction_type,
+      clipSample: scheduler.clip_sample ? scheduler.clip_sample_range : null,
+    });
+    // The loop's body reads the UNet's weights: with external data it points into unet.onnx.data
+    // (same names, same offsets) rather than storing a second copy.
+    await saveModel(join(staging, FUSED_LOOP_FILE), loopGraph, {
+      sharedData: unetSaved.dataPath
+        ? { file: basename(unetSaved.dataPath), layout: unetSaved.layout }
+        : undefined,
+    });
     log("building vqvae_decoder.onnx");
-    const vqGraph = buildVqDecoderGraph(vqConfig, parts.vqvaeWeights);
+    const vqGraph = buildVqDecoderGraph(vqConfig, parts.vqvaeWeights, { precision });
     await saveModel(join(staging, "vqvae_decoder.onnx"), vqGraph, {
       externalData: weightBytes(vqGraph.initializers) > EXTERNAL_DATA_BYTES,
     });
@@ -178,7 +207,7 @@ export async function writeModelFolder(
       latentChannels: unetConfig.inChannels,
       latentSize,
       imageSize: latentSize * 2 ** (vqConfig.blockOutChannels.length - 1),
-      precision: "fp32",
+      precision,
     };
     await writeTextFileAtomic(join(staging, "model.json"), JSON.stringify(info, null, 2) + "\n");
     await replaceDir(staging, target);
@@ -262,6 +291,7 @@ export async function convertDiffusers(
     source: { id, sha256: sourceFiles },
     latentScale: scale.value,
     latentScaleReason: scale.reason,
+    precision: options.precision,
   }, log);
 }
 
@@ -277,6 +307,8 @@ export interface RandomModelOptions {
   schedulerConfig: Record<string, unknown>;
   /** Latent scale (default 1). */
   latentScale?: number;
+  /** Precision of the graphs (default `fp32`). */
+  precision?: Precision;
 }
 
 /**
@@ -299,5 +331,6 @@ export async function buildRandomModel(
     source: { id: `random-weights:seed=${options.seed}`, sha256: {} },
     latentScale: options.latentScale ?? 1,
     latentScaleReason: "random-weight model",
+    precision: options.precision,
   }, log);
 }

@@ -4,9 +4,21 @@ import * as ort from "onnxruntime-node";
 import { readSafetensors } from "../io/safetensors.ts";
 import { toFloat32 } from "../io/tensor.ts";
 import { sha256File } from "../util/hash.ts";
-import { convertDiffusers, ConvertError, defaultLatentScale } from "./convert.ts";
+import { main } from "../cli/model_convert.ts";
+import { loadModel, sample } from "../pipelines/mod.ts";
+import {
+  convertDiffusers,
+  CONVERTER_VERSION,
+  ConvertError,
+  defaultLatentScale,
+} from "./convert.ts";
+import { FUSED_LOOP_FILE } from "../pipelines/model.ts";
 
 const REF = new URL("../testdata/ldm-reference/", import.meta.url).pathname;
+
+/** fp16 against fp32 sampling of the tiny model: image values, and latents relative to max. */
+const FP16_IMAGE_TOLERANCE = 5e-3;
+const FP16_LATENT_TOLERANCE = 1e-3;
 
 async function withTemp(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "convert_test_" });
@@ -135,4 +147,73 @@ Deno.test("conversion errors name the file or the config field; no partial outpu
     );
     assert.deepEqual(leftovers, []);
   });
+});
+
+Deno.test("the converter writes unet_loop.onnx and records the precision", async () => {
+  await withTemp(async (dir) => {
+    const info = await convertDiffusers(join(REF, "tiny-ldm"), dir);
+    assert.equal(CONVERTER_VERSION, "3");
+    assert.equal(info.converterVersion, CONVERTER_VERSION);
+    assert.equal(info.precision, "fp32");
+    assert.ok(FUSED_LOOP_FILE in info.sha256, "unet_loop.onnx is hashed in model.json");
+    const session = await ort.InferenceSession.create(join(dir, FUSED_LOOP_FILE));
+    assert.deepEqual(session.outputNames, ["denoised"]);
+    await session.release();
+  });
+});
+
+Deno.test("an fp16 conversion samples close to fp32 (step by step and fused)", async () => {
+  await withTemp(async (dir) => {
+    const fp32Dir = join(dir, "fp32");
+    const fp16Dir = join(dir, "fp16");
+    await convertDiffusers(join(REF, "tiny-ldm"), fp32Dir);
+    const info = await convertDiffusers(join(REF, "tiny-ldm"), fp16Dir, { precision: "fp16" });
+    assert.equal(info.precision, "fp16");
+    const bytes = (d: string) => Deno.statSync(join(d, "unet.onnx")).size;
+    assert.ok(bytes(fp16Dir) < 0.6 * bytes(fp32Dir), "fp16 weights take half the space");
+    const options = {
+      seed: 0,
+      steps: 50,
+      colors: [[1, 0, 0], [0.2, 0.6, 1]] as [number, number, number][],
+      scale: 0.5,
+    };
+    const fp32 = await loadModel(fp32Dir, { threads: 1 });
+    const fp16 = await loadModel(fp16Dir, { threads: 1 });
+    try {
+      const ref = await sample(fp32, options);
+      for (const fused of [false, true]) {
+        const half = await sample(fp16, { ...options, fused });
+        let latMax = 0;
+        let latMag = 0;
+        for (let i = 0; i < ref.latents.length; i++) {
+          latMax = Math.max(latMax, Math.abs(half.latents[i] - ref.latents[i]));
+          latMag = Math.max(latMag, Math.abs(ref.latents[i]));
+        }
+        let imgMax = 0;
+        let within = 0;
+        for (let i = 0; i < ref.images.length; i++) {
+          const d = Math.abs(half.images[i] - ref.images[i]);
+          imgMax = Math.max(imgMax, d);
+          if (d <= FP16_IMAGE_TOLERANCE) within++;
+        }
+        const share = within / ref.images.length;
+        console.log(
+          `  fp16 vs fp32 (fused ${fused}): latents max ${latMax.toExponential(2)} ` +
+            `(${(latMax / latMag).toExponential(2)} of max |latent|), images max ` +
+            `${imgMax.toExponential(2)}, ${
+              (100 * share).toFixed(2)
+            } % within ${FP16_IMAGE_TOLERANCE}`,
+        );
+        assert.ok(latMax / latMag <= FP16_LATENT_TOLERANCE, `latents differ by ${latMax}`);
+        assert.ok(share >= 0.999, `only ${share} of image values within ${FP16_IMAGE_TOLERANCE}`);
+      }
+    } finally {
+      await fp32.release();
+      await fp16.release();
+    }
+  });
+});
+
+Deno.test("model:convert --precision accepts fp32 and fp16 only", async () => {
+  assert.equal(await main(["--precision", "fp8", "a", "b"]), 2);
 });

@@ -44,4 +44,10 @@ export {
 export { checkWeights, countParameters, randomWeights, WeightError } from "./parameters.ts";
 export type { AttentionImpl } from "./layers.ts";
 export { applyPrecision, type Precision } from "./precision.ts";
+export {
+  buildDenoiseLoopGraph,
+  DENOISE_LOOP_IO,
+  DENOISE_LOOP_TABLES,
+  type DenoiseLoopOptions,
+} from "./denoise_loop.ts";
 export { LDM_CELEBAHQ_UNET_CONFIG, LDM_CELEBAHQ_VQVAE_CONFIG } from "./compvis_configs.ts";

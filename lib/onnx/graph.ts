@@ -37,7 +37,26 @@ export type Attribute =
   | { kind: "float"; value: number }
   | { kind: "string"; value: string }
   | { kind: "ints"; value: readonly number[] }
-  | { kind: "floats"; value: readonly number[] };
+  | { kind: "floats"; value: readonly number[] }
+  | { kind: "graph"; value: Subgraph };
+
+/**
+ * The body of a control-flow node (`Loop`, `If`, `Scan`): a graph without opset or metadata of
+ * its own. It may read values of the enclosing graphs (outer-scope initializers, inputs and node
+ * outputs) by name, which is how a loop body uses weights stored once in the main graph.
+ */
+export interface Subgraph {
+  /** Graph name. */
+  name: string;
+  /** Inputs, in the order the control-flow operator passes them. */
+  inputs: ValueInfo[];
+  /** Outputs, in the order the control-flow operator expects them. */
+  outputs: ValueInfo[];
+  /** Nodes in topological order. */
+  nodes: NodeDef[];
+  /** Constants local to the body (stored inline). */
+  initializers: Initializer[];
+}
 
 /** Constructors for {@link Attribute} values. */
 export const attr = {
@@ -51,6 +70,8 @@ export const attr = {
   ints: (value: readonly number[]): Attribute => ({ kind: "ints", value }),
   /** A FLOATS attribute. */
   floats: (value: readonly number[]): Attribute => ({ kind: "floats", value }),
+  /** A GRAPH attribute (the body of `Loop`, the branches of `If`). */
+  graph: (value: Subgraph): Attribute => ({ kind: "graph", value }),
 } as const;
 
 /** One operator application. */

@@ -17,6 +17,7 @@ import {
   type NodeDef,
   ONNX_DATA_TYPE,
   type OnnxGraph,
+  type Subgraph,
   type ValueInfo,
 } from "./graph.ts";
 
@@ -132,6 +133,66 @@ export class GraphBuilder {
       });
     }
     this.#outputs.push({ name, elemType, shape: shape ? [...shape] : undefined });
+  }
+
+  /**
+   * Declares values defined in an enclosing graph, so that nodes of this (sub)graph may read
+   * them and no new value takes their names (ONNX forbids a subgraph to shadow outer names).
+   */
+  outerScope(names: Iterable<string>): void {
+    for (const name of names) this.#usedNames.add(name);
+  }
+
+  /**
+   * Appends every node of `graph`, with its inputs bound to values of this graph, and returns
+   * the value names of its outputs. Its initializers are not copied: the caller stores them
+   * where they are visible (typically as outer-scope initializers of a loop body, declared with
+   * {@link outerScope}). Value and node names are kept, so they must not collide with this
+   * graph's.
+   *
+   * @param inputs value of this graph for every input of `graph`, by input name
+   * @throws {RangeError} for an unbound input or a name collision
+   */
+  include(graph: Subgraph, inputs: Record<string, string>): Record<string, string> {
+    const rename = new Map<string, string>();
+    for (const input of graph.inputs) {
+      const bound = inputs[input.name];
+      if (bound === undefined || !this.#usedNames.has(bound)) {
+        throw new RangeError(
+          `include(${graph.name}): input "${input.name}" is not bound to a defined value`,
+        );
+      }
+      rename.set(input.name, bound);
+    }
+    const initializerNames = new Set(graph.initializers.map((i) => i.name));
+    for (const node of graph.nodes) {
+      const nodeInputs = node.inputs.map((name) => rename.get(name) ?? name);
+      for (const name of nodeInputs) {
+        if (name !== "" && !this.#usedNames.has(name) && !initializerNames.has(name)) {
+          throw new RangeError(
+            `include(${graph.name}): node "${node.name}" reads undefined value "${name}"`,
+          );
+        }
+      }
+      for (const out of node.outputs) this.#claim(out);
+      this.#usedNames.add(node.name);
+      this.#nodes.push({ ...node, inputs: nodeInputs, outputs: [...node.outputs] });
+    }
+    return Object.fromEntries(
+      graph.outputs.map((o) => [o.name, rename.get(o.name) ?? o.name]),
+    );
+  }
+
+  /** Returns the finished graph as the body of a control-flow node (see {@link attr.graph}). */
+  buildSubgraph(): Subgraph {
+    if (this.#outputs.length === 0) throw new RangeError(`graph "${this.#name}" has no outputs`);
+    return {
+      name: this.#name,
+      inputs: this.#inputs,
+      outputs: this.#outputs,
+      nodes: this.#nodes,
+      initializers: [...this.#initializers.values()],
+    };
   }
 
   /** Stores a key/value pair in the model's `metadata_props`. */

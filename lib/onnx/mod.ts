@@ -23,6 +23,7 @@ export {
   type NodeDef,
   ONNX_DATA_TYPE,
   type OnnxGraph,
+  type Subgraph,
   type ValueInfo,
 } from "./graph.ts";
 export {
@@ -35,7 +36,9 @@ export {
 } from "./graph_builder.ts";
 export { convertToFloat16, type Float16Options } from "./float16.ts";
 export {
+  type DataLocation,
   saveModel,
+  type SaveOptions,
   type SerializedModel,
   serializeModel,
   type SerializeOptions,

@@ -74,7 +74,10 @@ export function injectColor(
       const base = (b * channels + c) * channelSize;
       if (noise) {
         const nBase = c * channelSize;
-        for (let i = 0; i < channelSize; i++) latents[base + i] += value * noise[nBase + i];
+        // (scale·M)·noise is a float32 tensor product before the sum, as in torch.
+        for (let i = 0; i < channelSize; i++) {
+          latents[base + i] += Math.fround(value * noise[nBase + i]);
+        }
       } else {
         for (let i = 0; i < channelSize; i++) latents[base + i] += value;
       }

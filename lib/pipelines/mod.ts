@@ -20,8 +20,10 @@ export {
   inWindow,
   validateWindow,
 } from "./inject.ts";
+export { CUDA_INSTALL_HINT, type CudaProviderStatus, cudaProviderStatus } from "./cuda.ts";
 export {
   type Device,
+  FUSED_LOOP_FILE,
   type LoadedModel,
   loadModel,
   type LoadOptions,
@@ -29,7 +31,7 @@ export {
   ModelLoadError,
   readModelInfo,
 } from "./model.ts";
-export { sample, type SampleOptions, type SampleResult } from "./sample.ts";
+export { DEFAULT_CHUNK_SIZE, sample, type SampleOptions, type SampleResult } from "./sample.ts";
 export {
   modelFolderName,
   ModelNotFoundError,

@@ -1,6 +1,6 @@
 /**
- * Loading a converted model (a folder with `model.json`, `unet.onnx`, `vqvae_decoder.onnx`) into
- * onnxruntime sessions on the chosen device.
+ * Loading a converted model (a folder with `model.json`, `unet.onnx`, `vqvae_decoder.onnx` and,
+ * from converter version 3, `unet_loop.onnx`) into onnxruntime sessions on the chosen device.
  *
  * @module
  */
@@ -8,6 +8,10 @@
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { cpus } from "node:os";
+import { CUDA_INSTALL_HINT, cudaProviderStatus } from "./cuda.ts";
+
+/** File name of the fused denoising loop in a converted model folder (converter version 3+). */
+export const FUSED_LOOP_FILE = "unet_loop.onnx";
 
 /** Where the networks run. `auto` tries CUDA and falls back to the CPU with one warning. */
 export type Device = "cpu" | "cuda" | "auto";
@@ -56,7 +60,10 @@ export interface LoadedModel {
   dir: string;
   /** Its `model.json`. */
   info: ModelInfo;
-  /** The device the sessions actually run on. */
+  /**
+   * The device the sessions run on: `cuda` means the CUDA provider was registered (onnxruntime
+   * may still place operators CUDA lacks on the CPU); a failed CUDA setup never reports `cuda`.
+   */
   device: "cpu" | "cuda";
   /** Intra-op thread count used for the CPU provider. */
   threads: number;
@@ -70,7 +77,16 @@ export interface LoadedModel {
   latentSize: number;
   /** Decoded image height = width. */
   imageSize: number;
-  /** Frees both sessions. */
+  /** Whether the folder holds the fused denoising loop (`unet_loop.onnx`). */
+  hasFusedLoop: boolean;
+  /**
+   * The fused denoising loop session (see `buildDenoiseLoopGraph`), created on first use on the
+   * same device as the others.
+   *
+   * @throws {ModelLoadError} when the folder has no `unet_loop.onnx`
+   */
+  fusedLoop(): Promise<ort.InferenceSession>;
+  /** Frees the sessions. */
   release(): Promise<void>;
 }
 
@@ -142,16 +158,20 @@ async function createSession(path: string, device: "cpu" | "cuda", threads: numb
   try {
     return await ort.InferenceSession.create(path, sessionOptions(device, threads));
   } catch (e) {
-    throw new ModelLoadError(`cannot load ${path} on ${device}: ${(e as Error).message}`);
+    const hint = device === "cuda"
+      ? ` (the CUDA provider is installed but could not start: it needs an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries on the library path)`
+      : "";
+    throw new ModelLoadError(`cannot load ${path} on ${device}: ${(e as Error).message}${hint}`);
   }
 }
 
 /**
  * Loads a converted model with onnxruntime-node.
  *
- * CUDA needs onnxruntime-node's CUDA provider, which is fetched by its install script
- * (`ONNXRUNTIME_NODE_INSTALL=cuda12`); with `device: "cuda"` a missing provider is an error,
- * with `auto` it falls back to the CPU and warns once.
+ * CUDA needs onnxruntime-node's CUDA provider, which its install script fetches
+ * (`ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node`); with
+ * `device: "cuda"` a missing or unusable provider is an error naming the fix, with `auto` it
+ * falls back to the CPU and warns once.
  */
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
   const info = await readModelInfo(dir);
@@ -163,19 +183,35 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   if (!Number.isInteger(threads) || threads < 1) {
     throw new RangeError(`threads must be a positive integer, got ${threads}`);
   }
-  let device: "cpu" | "cuda" = requested === "cpu" ? "cpu" : "cuda";
+  const warn = options.warn ?? console.warn;
+  let device: "cpu" | "cuda" = "cpu";
+  if (requested !== "cpu") {
+    const status = cudaProviderStatus();
+    if (status.available) {
+      device = "cuda";
+    } else if (requested === "cuda") {
+      throw new ModelLoadError(
+        `device "cuda" is not available: ${status.reason}; ${CUDA_INSTALL_HINT}`,
+      );
+    } else {
+      warn(`CUDA is not available (${status.reason}); running on the CPU instead`);
+    }
+  }
   let unet: ort.InferenceSession;
   try {
     unet = await createSession(join(dir, "unet.onnx"), device, threads);
   } catch (e) {
-    if (requested !== "auto") throw e;
-    (options.warn ?? console.warn)(
+    if (requested !== "auto" || device === "cpu") throw e;
+    warn(
       `CUDA is not available (${(e as Error).message.split("\n")[0]}); running on the CPU instead`,
     );
     device = "cpu";
     unet = await createSession(join(dir, "unet.onnx"), device, threads);
   }
   const decoder = await createSession(join(dir, "vqvae_decoder.onnx"), device, threads);
+  const loopPath = join(dir, FUSED_LOOP_FILE);
+  const hasFusedLoop = await Deno.stat(loopPath).then((s) => s.isFile, () => false);
+  let loop: Promise<ort.InferenceSession> | undefined;
   return {
     dir,
     info,
@@ -186,9 +222,23 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     latentChannels: info.latentChannels,
     latentSize: info.latentSize,
     imageSize: info.imageSize,
+    hasFusedLoop,
+    fusedLoop() {
+      if (!hasFusedLoop) {
+        return Promise.reject(
+          new ModelLoadError(
+            `${loopPath} not found: the model was converted before the fused loop existed ` +
+              `(converter version ${info.converterVersion}); re-run the conversion`,
+          ),
+        );
+      }
+      loop ??= createSession(loopPath, device, threads);
+      return loop;
+    },
     async release() {
       await unet.release();
       await decoder.release();
+      if (loop) await (await loop.catch(() => undefined))?.release();
     },
   };
 }

@@ -32,9 +32,24 @@ export interface SampleOptions {
   latentScale?: number;
   /** DDIM eta (0: deterministic, the paper). Default 0. */
   eta?: number;
-  /** Called after every denoising step with k (1-based) and the number of steps. */
+  /**
+   * Called after every denoising step with k (1-based) and the number of steps; with the fused
+   * loop, for every step of a chunk once the chunk is done.
+   */
   onStep?: (k: number, steps: number) => void;
+  /**
+   * Run the denoising as the fused ONNX loop (`unet_loop.onnx`: injection, UNet and DDIM update
+   * for {@link chunkSize} steps per `session.run`, the latents never leaving the runtime) rather
+   * than one `session.run` per step. Default: fused on CUDA when eta is 0 and the model has the
+   * loop; `true` forces it (also on the CPU), `false` forbids it.
+   */
+  fused?: boolean;
+  /** Steps per `session.run` of the fused loop. Default {@link DEFAULT_CHUNK_SIZE}. */
+  chunkSize?: number;
 }
+
+/** Steps per `session.run` of the fused loop: few enough runs, frequent enough progress. */
+export const DEFAULT_CHUNK_SIZE = 50;
 
 /** What {@link sample} returns; both arrays are NCHW float32. */
 export interface SampleResult {
@@ -44,8 +59,11 @@ export interface SampleResult {
   images: Float32Array;
   /** The colours as used, normalised to [0, 1]. */
   colors: Rgb[];
-  /** Milliseconds spent in the UNet loop and in the decoder. */
-  timings: { denoiseMs: number; decodeMs: number };
+  /**
+   * Milliseconds spent denoising, in `session.run` during it (the rest is the sampler's own
+   * overhead), and decoding; whether the fused loop ran, and how many `session.run` it took.
+   */
+  timings: { denoiseMs: number; runMs: number; decodeMs: number; fused: boolean; runs: number };
 }
 
 function checkNumber(name: string, value: number, ok: (v: number) => boolean, allowed: string) {
@@ -84,8 +102,7 @@ export async function sample(model: LoadedModel, options: SampleOptions): Promis
 
   const batch = colors.length;
   const c = model.latentChannels;
-  const hw = model.latentSize * model.latentSize;
-  const one = c * hw;
+  const one = c * model.latentSize * model.latentSize;
   const generator = new TorchGenerator(options.seed);
   const noise = generator.randn([1, c, model.latentSize, model.latentSize]);
   const latents = new Float32Array(batch * one);
@@ -93,51 +110,187 @@ export async function sample(model: LoadedModel, options: SampleOptions): Promis
 
   const scheduler = new DDIMScheduler(model.info.scheduler);
   scheduler.setTimesteps(steps);
-  const timesteps = scheduler.timesteps;
-  const shape = [batch, c, model.latentSize, model.latentSize];
-  // Input tensors wrap buffers we update in place: no per-step allocation on our side.
-  const timestep = new Float32Array(batch);
-  const feeds = {
-    sample: new ort.Tensor("float32", latents, shape),
-    timestep: new ort.Tensor("float32", timestep, [batch]),
-  };
-  const stepNoise = eta > 0 ? new Float32Array(batch * one) : undefined;
-  const draw = new Float32Array(one);
-
-  const started = performance.now();
-  for (let k = 1; k <= steps; k++) {
-    const t = timesteps[k - 1];
-    if (inWindow(k, window)) {
-      const m = mode === "gaussian" ? generator.randnInto(draw) : undefined;
-      injectColor(latents, colors, hw, scale, m);
-    }
-    timestep.fill(t);
-    const out = await model.unet.run(feeds);
-    const eps = out.eps.data as Float32Array;
-    if (stepNoise) {
-      generator.randnInto(draw);
-      for (let b = 0; b < batch; b++) stepNoise.set(draw, b * one);
-    }
-    scheduler.step(eps, t, latents, { eta, varianceNoise: stepNoise, out: latents });
-    out.eps.dispose?.();
-    options.onStep?.(k, steps);
+  const fused = options.fused ?? (
+    model.device === "cuda" && eta === 0 && model.hasFusedLoop === true
+  );
+  if (fused && eta !== 0) {
+    throw new RangeError(`fused sampling needs eta 0 (deterministic DDIM), got eta ${eta}`);
   }
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  checkNumber("chunkSize", chunkSize, (v) => Number.isInteger(v) && v >= 1, "need an integer ≥ 1");
+  const run = { scheduler, generator, latents, colors, batch, steps, scale, window, mode, eta };
+  const started = performance.now();
+  const { runMs, runs } = fused
+    ? await denoiseFused(model, run, chunkSize, options.onStep)
+    : await denoiseStepwise(model, run, options.onStep);
   const denoiseMs = performance.now() - started;
 
   const decodeStarted = performance.now();
-  const scaled = new Float32Array(latents.length);
-  for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / latentScale;
-  const decoded = await model.decoder.run({ latents: new ort.Tensor("float32", scaled, shape) });
-  const images = decoded.image.data as Float32Array;
-  // diffusers: (image / 2 + 0.5).clamp(0, 1)
-  for (let i = 0; i < images.length; i++) {
-    const v = images[i] / 2 + 0.5;
-    images[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
+  const images = await decode(model, latents, batch, latentScale);
   return {
     latents,
     images,
     colors,
-    timings: { denoiseMs, decodeMs: performance.now() - decodeStarted },
+    timings: { denoiseMs, runMs, decodeMs: performance.now() - decodeStarted, fused, runs },
   };
+}
+
+/** The state both denoising paths work on. */
+interface Run {
+  scheduler: DDIMScheduler;
+  generator: TorchGenerator;
+  /** N × C × h × w, updated in place. */
+  latents: Float32Array;
+  colors: Rgb[];
+  batch: number;
+  steps: number;
+  scale: number;
+  window: readonly [number, number];
+  mode: InjectionMode;
+  eta: number;
+}
+
+function latentShape(model: LoadedModel, batch: number): number[] {
+  return [batch, model.latentChannels, model.latentSize, model.latentSize];
+}
+
+/** One `session.run` of the UNet per step, the DDIM update in JavaScript. */
+async function denoiseStepwise(
+  model: LoadedModel,
+  r: Run,
+  onStep?: (k: number, steps: number) => void,
+): Promise<{ runMs: number; runs: number }> {
+  const { latents, batch, steps } = r;
+  const hw = model.latentSize * model.latentSize;
+  const one = model.latentChannels * hw;
+  const timesteps = r.scheduler.timesteps;
+  // Input tensors wrap buffers we update in place: no per-step allocation on our side.
+  const timestep = new Float32Array(batch);
+  const feeds = {
+    sample: new ort.Tensor("float32", latents, latentShape(model, batch)),
+    timestep: new ort.Tensor("float32", timestep, [batch]),
+  };
+  const stepNoise = r.eta > 0 ? new Float32Array(batch * one) : undefined;
+  const draw = new Float32Array(one);
+  let runMs = 0;
+  for (let k = 1; k <= steps; k++) {
+    const t = timesteps[k - 1];
+    if (inWindow(k, r.window)) {
+      const m = r.mode === "gaussian" ? r.generator.randnInto(draw) : undefined;
+      injectColor(latents, r.colors, hw, r.scale, m);
+    }
+    timestep.fill(t);
+    const runStarted = performance.now();
+    const out = await model.unet.run(feeds);
+    runMs += performance.now() - runStarted;
+    const eps = out.eps.data as Float32Array;
+    if (stepNoise) {
+      r.generator.randnInto(draw);
+      for (let b = 0; b < batch; b++) stepNoise.set(draw, b * one);
+    }
+    r.scheduler.step(eps, t, latents, { eta: r.eta, varianceNoise: stepNoise, out: latents });
+    out.eps.dispose?.();
+    onStep?.(k, steps);
+  }
+  return { runMs, runs: steps };
+}
+
+/**
+ * The fused loop (see `buildDenoiseLoopGraph`): per chunk of steps, the per-step tables are
+ * computed here — timesteps, injection scale (0 outside the window), DDIM coefficients, and in
+ * gaussian mode the injection noise drawn in the same order as {@link denoiseStepwise} — and one
+ * `session.run` performs the chunk.
+ */
+async function denoiseFused(
+  model: LoadedModel,
+  r: Run,
+  chunkSize: number,
+  onStep?: (k: number, steps: number) => void,
+): Promise<{ runMs: number; runs: number }> {
+  const session = await model.fusedLoop();
+  const { latents, batch, steps } = r;
+  const c = model.latentChannels;
+  const hw = model.latentSize * model.latentSize;
+  const one = c * hw;
+  const shape = latentShape(model, batch);
+  // M per image: the colour's R, G, B as latent channels 0–2; the graph multiplies it by the
+  // step's scale exactly as injectColor does.
+  const field = new Float32Array(batch * one);
+  for (let b = 0; b < batch; b++) {
+    for (let ch = 0; ch < 3; ch++) {
+      field.fill(r.colors[b][ch], (b * c + ch) * hw, (b * c + ch + 1) * hw);
+    }
+  }
+  const fieldTensor = new ort.Tensor("float32", field, shape);
+  const scale = Math.fround(r.scale);
+  let runMs = 0;
+  let runs = 0;
+  for (let first = 1; first <= steps; first += chunkSize) {
+    const n = Math.min(chunkSize, steps - first + 1);
+    const tables = {
+      timesteps: new Float32Array(n),
+      inject_scale: new Float32Array(n),
+      sqrt_alpha_prod: new Float32Array(n),
+      sqrt_beta_prod: new Float32Array(n),
+      sqrt_alpha_prod_prev: new Float32Array(n),
+      direction_scale: new Float32Array(n),
+    };
+    const gaussian = r.mode === "gaussian";
+    const noise = gaussian ? new Float32Array(n * one) : new Float32Array(n).fill(1);
+    for (let j = 0; j < n; j++) {
+      const k = first + j;
+      const t = r.scheduler.timesteps[k - 1];
+      const coefficients = r.scheduler.stepCoefficients(t, 0);
+      tables.timesteps[j] = t;
+      tables.sqrt_alpha_prod[j] = coefficients.sqrtAlphaProd;
+      tables.sqrt_beta_prod[j] = coefficients.sqrtBetaProd;
+      tables.sqrt_alpha_prod_prev[j] = coefficients.sqrtAlphaProdPrev;
+      tables.direction_scale[j] = coefficients.directionScale;
+      if (inWindow(k, r.window)) {
+        tables.inject_scale[j] = scale;
+        if (gaussian) r.generator.randnInto(noise.subarray(j * one, (j + 1) * one));
+      }
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      latents: new ort.Tensor("float32", latents, shape),
+      trip_count: new ort.Tensor("int64", BigInt64Array.of(BigInt(n)), []),
+      inject_field: fieldTensor,
+      inject_noise: new ort.Tensor(
+        "float32",
+        noise,
+        gaussian ? [n, 1, c, model.latentSize, model.latentSize] : [n, 1, 1, 1, 1],
+      ),
+    };
+    for (const [name, values] of Object.entries(tables)) {
+      feeds[name] = new ort.Tensor("float32", values, [n]);
+    }
+    const runStarted = performance.now();
+    const out = await session.run(feeds);
+    runMs += performance.now() - runStarted;
+    runs++;
+    latents.set(out.denoised.data as Float32Array);
+    out.denoised.dispose?.();
+    for (let k = first; k < first + n; k++) onStep?.(k, steps);
+  }
+  return { runMs, runs };
+}
+
+/** VQ decode, then diffusers' `(image / 2 + 0.5).clamp(0, 1)`. */
+async function decode(
+  model: LoadedModel,
+  latents: Float32Array,
+  batch: number,
+  latentScale: number,
+): Promise<Float32Array> {
+  const scaled = new Float32Array(latents.length);
+  for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / latentScale;
+  const decoded = await model.decoder.run({
+    latents: new ort.Tensor("float32", scaled, latentShape(model, batch)),
+  });
+  const images = decoded.image.data as Float32Array;
+  for (let i = 0; i < images.length; i++) {
+    const v = images[i] / 2 + 0.5;
+    images[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return images;
 }

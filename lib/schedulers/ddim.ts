@@ -35,6 +35,20 @@ export interface DDIMStepOptions {
   out?: Float32Array;
 }
 
+/** The float32 scalars of one DDIM step (see {@link DDIMScheduler.stepCoefficients}). */
+export interface DDIMStepCoefficients {
+  /** √ᾱ_t. */
+  sqrtAlphaProd: number;
+  /** √(1 − ᾱ_t). */
+  sqrtBetaProd: number;
+  /** √ᾱ_prev. */
+  sqrtAlphaProdPrev: number;
+  /** σ_t = η · √variance (0 for deterministic DDIM). */
+  stdDev: number;
+  /** √(1 − ᾱ_prev − σ_t²), the weight of the predicted noise ("direction pointing to x_t"). */
+  directionScale: number;
+}
+
 /**
  * diffusers' `DDIMScheduler`: build it from a `scheduler_config.json` object, call
  * {@link setTimesteps}, then {@link step} once per entry of {@link timesteps}.
@@ -120,6 +134,30 @@ export class DDIMScheduler {
     return f32(f32(betaProdPrev / betaProd) * f32(1 - f32(alphaProd / alphaProdPrev)));
   }
 
+  /**
+   * The float32 scalars {@link step} combines the sample and the model output with at timestep
+   * `t`, so that the same update can be evaluated elsewhere (the fused ONNX denoising loop) with
+   * the same rounding: for `epsilon` prediction and eta 0,
+   * `prev = sqrtAlphaProdPrev · ((x − sqrtBetaProd · ε) / sqrtAlphaProd) + directionScale · ε`,
+   * each operation rounded to float32.
+   */
+  stepCoefficients(t: number, eta = 0): DDIMStepCoefficients {
+    this.#checkTimestep(t, "t");
+    const prevT = this.previousTimestep(t);
+    // Scalars: 0-dim float32 tensors in diffusers, each operation rounded to float32.
+    const alphaProd = this.alphasCumprod[t];
+    const alphaProdPrev = this.alphaCumprodAt(prevT);
+    const betaProd = f32(1 - alphaProd);
+    const stdDev = f32(f32(eta) * f32(Math.sqrt(this.getVariance(t, prevT))));
+    return {
+      sqrtAlphaProd: f32(Math.sqrt(alphaProd)),
+      sqrtBetaProd: f32(Math.sqrt(betaProd)),
+      sqrtAlphaProdPrev: f32(Math.sqrt(alphaProdPrev)),
+      stdDev,
+      directionScale: f32(Math.sqrt(f32(f32(1 - alphaProdPrev) - f32(stdDev * stdDev)))),
+    };
+  }
+
   /** Returns `sample` unchanged: DDIM needs no input scaling (diffusers' `scale_model_input`). */
   scaleModelInput(sample: Float32Array, _t?: number): Float32Array {
     return sample;
@@ -150,18 +188,8 @@ export class DDIMScheduler {
     if (!Number.isFinite(eta) || eta < 0) {
       throw new RangeError(`eta must be a finite number >= 0, got ${eta}`);
     }
-    this.#checkTimestep(t, "t");
-    const prevT = this.previousTimestep(t);
-
-    // Scalars: 0-dim float32 tensors in diffusers, each operation rounded to float32.
-    const alphaProd = this.alphasCumprod[t];
-    const alphaProdPrev = this.alphaCumprodAt(prevT);
-    const betaProd = f32(1 - alphaProd);
-    const sqrtAlphaProd = f32(Math.sqrt(alphaProd));
-    const sqrtBetaProd = f32(Math.sqrt(betaProd));
-    const sqrtAlphaProdPrev = f32(Math.sqrt(alphaProdPrev));
-    const stdDev = f32(f32(eta) * f32(Math.sqrt(this.getVariance(t, prevT))));
-    const directionScale = f32(Math.sqrt(f32(f32(1 - alphaProdPrev) - f32(stdDev * stdDev))));
+    const { sqrtAlphaProd, sqrtBetaProd, sqrtAlphaProdPrev, stdDev, directionScale } = this
+      .stepCoefficients(t, eta);
     const clip = this.config.clip_sample;
     const clipRange = f32(this.config.clip_sample_range);
     const prediction = this.config.prediction_type;

@@ -4,7 +4,7 @@
  * @module
  */
 
-export { DDIMScheduler, type DDIMStepOptions } from "./ddim.ts";
+export { DDIMScheduler, type DDIMStepCoefficients, type DDIMStepOptions } from "./ddim.ts";
 export {
   DDIM_DEFAULTS,
   type DDIMConfig,
