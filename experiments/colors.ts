@@ -36,7 +36,6 @@ const spec = defineExperiment({
     { color: [1, 1, 1], label: "white" },
     { color: [0.5, 0.5, 0.5], label: "grey" },
   ],
-  batch: 4,
   outputs: {
     contactSheet: { columns: 9 },
     pathPlot: true,

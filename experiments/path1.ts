@@ -39,7 +39,6 @@ const spec = defineExperiment({
     duration: 1,
   },
   frames: { count: 300, sampling: "time" },
-  batch: 4,
   outputs: {
     contactSheet: { maxFrames: 60 },
     pathPlot: true,

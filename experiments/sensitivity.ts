@@ -38,6 +38,7 @@ const spec = defineExperiment({
       { color: [0, 0, 1], label: "blue" },
     ],
   }),
+  // One batch per window × scale: its three colours share the injection settings.
   batch: 3,
   // The path plot shows the three colours; the GIF steps through the grid at 4 frames/s.
   outputs: { contactSheet: { columns: 12 }, pathPlot: true, video: { fps: 4, formats: ["gif"] } },

@@ -53,6 +53,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
     device: "cpu",
     threads: 1,
     imageSize: size,
+    latentSize: size / 4,
     release() {
       log.released++;
       return Promise.resolve();

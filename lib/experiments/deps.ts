@@ -27,6 +27,8 @@ export interface RunnerModel {
   threads: number;
   /** Decoded image height = width. */
   imageSize: number;
+  /** Latent height = width (tells which benchmark applies to this model). */
+  latentSize: number;
   /** Frees the sessions. */
   release(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
   reusableFrames,
 } from "./manifest.ts";
 import { meanColor } from "./metrics.ts";
+import { chooseBatch } from "./batch.ts";
 import { batchFrames, planFrames, type PlannedFrame } from "./plan.ts";
 import { type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
 import { fillDistances, loadAllPixels, makePictures, runSummary } from "./finish.ts";
@@ -345,7 +346,11 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     }
   }
   const todo = [...firstOfKey.values()];
-  const batches = batchFrames(todo, resolved.batch);
+  const batch = await chooseBatch(resolved.batch, {
+    device: model.device,
+    latentSize: model.latentSize,
+  });
+  const batches = batchFrames(todo, batch.size);
 
   const manifest: Manifest = {
     version: 1,
@@ -386,7 +391,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   log(
     `${resolved.name}${shard ? ` shard ${formatShard(shard)}` : ""}: ${plan.length} frames, ` +
       `${done()} already in ${dir}, ${todo.length} to compute in ${batches.length} batch(es) of ` +
-      `≤ ${resolved.batch}, ${resolved.steps} steps, on ${model.device} (${model.threads} threads)`,
+      `≤ ${batch.size} (${batch.source}), ${resolved.steps} steps, on ${model.device} (${model.threads} threads)`,
   );
 
   const size = model.imageSize;

@@ -39,7 +39,7 @@ function specError(spec: unknown, overrides: SpecOverrides = {}): SpecError {
 Deno.test("defaults are applied", () => {
   const spec = resolveExperiment(base, {}, hooks);
   assert.equal(spec.steps, 1000);
-  assert.equal(spec.batch, 4);
+  assert.equal(spec.batch, "auto");
   assert.deepEqual(spec.injection, { scale: 0.01, window: [1, 10], mode: "constant" });
   assert.deepEqual(spec.frames, { count: 5, sampling: "time" });
   assert.deepEqual(spec.outputs, {
