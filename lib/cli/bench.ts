@@ -10,6 +10,8 @@
 import { parseArgs } from "node:util";
 import { type BenchOptions, runBench } from "../bench/bench.ts";
 import { formatBench } from "../bench/report.ts";
+import { dirname } from "node:path";
+import { benchRecordPath } from "../experiments/batch.ts";
 import { writeTextFileAtomic } from "../util/atomic.ts";
 
 const USAGE = `usage: deno task bench [--json FILE] [--small] [--batches 1,2,4,8] [--runs N]
@@ -68,5 +70,12 @@ if (import.meta.main) {
   if (options.json) {
     await writeTextFileAtomic(options.json, JSON.stringify(result, null, 2) + "\n");
     console.error(`bench: wrote ${options.json}`);
+  }
+  if (!options.small) {
+    // Runs with `batch: "auto"` take their batch size from the last full measurement.
+    const record = benchRecordPath();
+    await Deno.mkdir(dirname(record), { recursive: true });
+    await writeTextFileAtomic(record, JSON.stringify(result, null, 2) + "\n");
+    console.error(`bench: best CPU batch ${result.unet.best.batch} recorded in ${record}`);
   }
 }
