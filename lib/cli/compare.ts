@@ -9,7 +9,6 @@ import {
   type CliIo,
   EXIT_FAIL,
   EXIT_OK,
-  type EXIT_USAGE,
   parseStrict,
   reportCliError,
   TOLERANCE_HELP,

@@ -8,7 +8,6 @@ import {
   type CliIo,
   EXIT_FAIL,
   EXIT_OK,
-  type EXIT_USAGE,
   parseStrict,
   reportCliError,
   UsageError,

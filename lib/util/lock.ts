@@ -158,7 +158,16 @@ type HolderState = "alive" | "dead" | "unknown";
 /** Whether the holder still runs: `unknown` for another host (or an OS where we cannot tell). */
 export function holderState(holder: LockHolder): HolderState {
   if (holder.hostname !== thisHost()) return "unknown";
-  if (holder.pid === Deno.pid) return heldHere.has(holder.token) ? "alive" : "dead";
+  if (holder.pid === Deno.pid) {
+    if (heldHere.has(holder.token)) return "alive";
+    // Our pid, another token: a lock of an earlier process that had our pid (it recorded another
+    // start time), or of another worker of this very process (deno test --parallel runs test
+    // files as workers, each with its own module state): that one is alive.
+    const start = processStartTime(Deno.pid);
+    return holder.processStart && start !== null && holder.processStart !== start
+      ? "dead"
+      : "alive";
+  }
   const alive = processAlive(holder.pid);
   if (alive === null) return "unknown";
   if (!alive) return "dead";
@@ -254,8 +263,16 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   let announced = false;
   while (true) {
     if (options.signal?.aborted) throw options.signal.reason;
-    if (await tryCreate(path, text)) {
-      heldHere.add(token);
+    // Registered before the file exists, so that a concurrent taker in this worker never
+    // sees our own fresh lock as stale.
+    heldHere.add(token);
+    let created = false;
+    try {
+      created = await tryCreate(path, text);
+    } finally {
+      if (!created) heldHere.delete(token);
+    }
+    if (created) {
       return {
         path,
         holder,

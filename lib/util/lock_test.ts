@@ -117,16 +117,22 @@ Deno.test("acquireLock with wait: an abort stops the waiting", async () => {
   });
 });
 
+Deno.test("a lock of another worker of this process (same pid and start) is alive", () => {
+  const start = processStartTime(Deno.pid);
+  const other = holder({ pid: Deno.pid, ...(start !== null ? { processStart: start } : {}) });
+  assert.equal(holderState(other), "alive");
+});
+
 Deno.test("stale locks (dead pid, reused pid, our pid from an earlier life) are taken over with a warning", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, ".lock");
     const dead = await deadPid();
     const stale = [
       holder({ pid: dead }),
-      // Our own pid but not a lock this process took: a previous container incarnation.
-      holder({ pid: Deno.pid }),
     ];
     if (processStartTime(Deno.pid) !== null) {
+      // Our own pid but another start time: a previous container incarnation.
+      stale.push(holder({ pid: Deno.pid, processStart: "1" }));
       // A live pid whose process started at another time: the pid was reused.
       stale.push(holder({ pid: Deno.pid === 1 ? 2 : 1, processStart: "1" }));
     }
