@@ -172,6 +172,7 @@ async function denoiseStepwise(
   };
   const stepNoise = r.eta > 0 ? new Float32Array(batch * one) : undefined;
   const draw = new Float32Array(one);
+  const stepOptions = { eta: r.eta, varianceNoise: stepNoise, out: latents };
   let runMs = 0;
   for (let k = 1; k <= steps; k++) {
     const t = timesteps[k - 1];
@@ -188,7 +189,7 @@ async function denoiseStepwise(
       r.generator.randnInto(draw);
       for (let b = 0; b < batch; b++) stepNoise.set(draw, b * one);
     }
-    r.scheduler.step(eps, t, latents, { eta: r.eta, varianceNoise: stepNoise, out: latents });
+    r.scheduler.step(eps, t, latents, stepOptions);
     out.eps.dispose?.();
     onStep?.(k, steps);
   }

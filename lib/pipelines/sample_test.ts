@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readSafetensors } from "../io/safetensors.ts";
 import { toFloat32 } from "../io/tensor.ts";
+import { DDIMScheduler } from "../schedulers/mod.ts";
 import { loadModel, resolveModel, sample } from "./mod.ts";
 import type { LoadedModel } from "./model.ts";
 
@@ -134,6 +135,41 @@ Deno.test("sample refuses bad inputs before running, naming the field", async ()
   for (const [override, pattern] of bad) {
     await assert.rejects(sample(model, { ...base, ...override } as never), pattern);
   }
+});
+
+Deno.test("the step loop feeds the UNet the same tensors every step and updates them in place", async () => {
+  const model = await tinyModel();
+  const calls: { feeds: object; sample: unknown; timestep: unknown; t: number }[] = [];
+  const unet = model.unet;
+  const spy = {
+    run(feeds: Record<string, { data: Float32Array }>) {
+      calls.push({
+        feeds,
+        sample: feeds.sample.data,
+        timestep: feeds.timestep.data,
+        t: feeds.timestep.data[0],
+      });
+      return unet.run(feeds as never);
+    },
+  };
+  const result = await sample({ ...model, unet: spy as never }, {
+    seed: 1,
+    steps: 12,
+    colors: ["#ff0000", "#0000ff"],
+    scale: 0.5,
+    fused: false,
+  });
+  assert.equal(calls.length, 12);
+  for (const call of calls) {
+    assert.equal(call.feeds, calls[0].feeds, "one feeds object for the whole loop");
+    assert.equal(call.sample, calls[0].sample, "one latents buffer");
+    assert.equal(call.timestep, calls[0].timestep, "one timestep buffer");
+  }
+  // The buffer the UNet read is the one returned: the DDIM step wrote into it in place.
+  assert.equal(result.latents, calls[0].sample);
+  // Every step's timestep, in the scheduler's order (913, 830, … for 12 "leading" steps).
+  const scheduler = new DDIMScheduler(model.info.scheduler);
+  assert.deepEqual(calls.map((c) => c.t), Array.from(scheduler.setTimesteps(12)));
 });
 
 Deno.test("release the shared tiny model", async () => {
