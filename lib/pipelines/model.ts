@@ -67,8 +67,11 @@ export interface LoadedModel {
   device: "cpu" | "cuda";
   /** Intra-op thread count used for the CPU provider. */
   threads: number;
-  /** The UNet session (`sample`, `timestep` → `eps`). */
-  unet: ort.InferenceSession;
+  /**
+   * The step-by-step UNet session (`sample`, `timestep` → `eps`), created on first use: on CUDA
+   * the fused loop is used instead, and loading both would hold the weights twice.
+   */
+  unet(): Promise<ort.InferenceSession>;
   /** The VQ decoder session (`latents` → `image`, `codes`). */
   decoder: ort.InferenceSession;
   /** Latent channels. */
@@ -197,27 +200,38 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
       warn(`CUDA is not available (${status.reason}); running on the CPU instead`);
     }
   }
-  let unet: ort.InferenceSession;
+  const loopPath = join(dir, FUSED_LOOP_FILE);
+  const hasFusedLoop = await Deno.stat(loopPath).then((s) => s.isFile, () => false);
+  const sessions = new Map<string, Promise<ort.InferenceSession>>();
+  const open = (file: string) => {
+    let session = sessions.get(file);
+    if (!session) {
+      session = createSession(join(dir, file), device, threads);
+      sessions.set(file, session);
+    }
+    return session;
+  };
+  // Open now the session sampling will use (the fused loop on CUDA): it proves the device works,
+  // so `device` is truthful and `auto` can still fall back.
+  const primary = device === "cuda" && hasFusedLoop ? FUSED_LOOP_FILE : "unet.onnx";
   try {
-    unet = await createSession(join(dir, "unet.onnx"), device, threads);
+    await open(primary);
   } catch (e) {
     if (requested !== "auto" || device === "cpu") throw e;
     warn(
       `CUDA is not available (${(e as Error).message.split("\n")[0]}); running on the CPU instead`,
     );
     device = "cpu";
-    unet = await createSession(join(dir, "unet.onnx"), device, threads);
+    sessions.clear();
+    await open("unet.onnx");
   }
   const decoder = await createSession(join(dir, "vqvae_decoder.onnx"), device, threads);
-  const loopPath = join(dir, FUSED_LOOP_FILE);
-  const hasFusedLoop = await Deno.stat(loopPath).then((s) => s.isFile, () => false);
-  let loop: Promise<ort.InferenceSession> | undefined;
   return {
     dir,
     info,
     device,
     threads,
-    unet,
+    unet: () => open("unet.onnx"),
     decoder,
     latentChannels: info.latentChannels,
     latentSize: info.latentSize,
@@ -232,13 +246,14 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
           ),
         );
       }
-      loop ??= createSession(loopPath, device, threads);
-      return loop;
+      return open(FUSED_LOOP_FILE);
     },
     async release() {
-      await unet.release();
       await decoder.release();
-      if (loop) await (await loop.catch(() => undefined))?.release();
+      for (const session of sessions.values()) {
+        await (await session.catch(() => undefined))?.release();
+      }
+      sessions.clear();
     },
   };
 }

@@ -173,6 +173,7 @@ async function denoiseStepwise(
   const stepNoise = r.eta > 0 ? new Float32Array(batch * one) : undefined;
   const draw = new Float32Array(one);
   const stepOptions = { eta: r.eta, varianceNoise: stepNoise, out: latents };
+  const unet = await model.unet();
   let runMs = 0;
   for (let k = 1; k <= steps; k++) {
     const t = timesteps[k - 1];
@@ -182,7 +183,7 @@ async function denoiseStepwise(
     }
     timestep.fill(t);
     const runStarted = performance.now();
-    const out = await model.unet.run(feeds);
+    const out = await unet.run(feeds);
     runMs += performance.now() - runStarted;
     const eps = out.eps.data as Float32Array;
     if (stepNoise) {

@@ -140,7 +140,7 @@ Deno.test("sample refuses bad inputs before running, naming the field", async ()
 Deno.test("the step loop feeds the UNet the same tensors every step and updates them in place", async () => {
   const model = await tinyModel();
   const calls: { feeds: object; sample: unknown; timestep: unknown; t: number }[] = [];
-  const unet = model.unet;
+  const unet = await model.unet();
   const spy = {
     run(feeds: Record<string, { data: Float32Array }>) {
       calls.push({
@@ -152,7 +152,7 @@ Deno.test("the step loop feeds the UNet the same tensors every step and updates 
       return unet.run(feeds as never);
     },
   };
-  const result = await sample({ ...model, unet: spy as never }, {
+  const result = await sample({ ...model, unet: () => Promise.resolve(spy as never) }, {
     seed: 1,
     steps: 12,
     colors: ["#ff0000", "#0000ff"],
