@@ -177,7 +177,7 @@ async function samplerOverhead(
   } as unknown as ModelInfo;
   const model = {
     info,
-    unet: timedUnet,
+    unet: () => Promise.resolve(timedUnet),
     decoder: stubDecoder,
     latentChannels: task.channels,
     latentSize: task.size,
