@@ -9,7 +9,7 @@
 
 import ort from "onnxruntime-node";
 import { sample } from "../pipelines/sample.ts";
-import type { LoadedModel, ModelInfo } from "../pipelines/model.ts";
+import { type LoadedModel, type ModelInfo, sessionOptions } from "../pipelines/model.ts";
 import { median, peakRssBytes } from "./machine.ts";
 
 /** A measurement to make. */
@@ -64,18 +64,12 @@ export interface WorkerResult {
   fusedComparison?: { stepwiseMsPerStep: number; fusedMsPerStep: number };
 }
 
-/** The session options every measurement uses (those of `loadModel`). */
+/** The session options every measurement uses: exactly those of `loadModel`. */
 export function benchSessionOptions(
   threads: number,
   device: "cpu" | "cuda" = "cpu",
 ): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: device === "cuda" ? [{ name: "cuda" }, "cpu"] : ["cpu"],
-    graphOptimizationLevel: "all",
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-  };
+  return sessionOptions(device, threads);
 }
 
 /** Runs `task` in this process and returns its figures. */

@@ -137,7 +137,11 @@ export async function readModelInfo(dir: string): Promise<ModelInfo> {
   return info;
 }
 
-function sessionOptions(
+/**
+ * The onnxruntime session options of every model session (and of the benchmark, so that it
+ * measures what runs): full graph optimisation, `threads` intra-op threads, sequential execution.
+ */
+export function sessionOptions(
   device: "cpu" | "cuda",
   threads: number,
 ): ort.InferenceSession.SessionOptions {

@@ -1,32 +1,12 @@
 import assert from "node:assert/strict";
+import { agreement, maxAbs, pipelineCases } from "./_test_util.ts";
 import { join } from "node:path";
-import { readSafetensors } from "../io/safetensors.ts";
 import { toFloat32 } from "../io/tensor.ts";
 import { cudaProviderStatus } from "./cuda.ts";
 import { loadModel, ModelLoadError, resolveModel, sample } from "./mod.ts";
 import type { LoadedModel } from "./model.ts";
 
-const FIXTURES = new URL("../testdata/ldm-reference/", import.meta.url);
-const pipeline = await readSafetensors(new URL("pipeline.safetensors", FIXTURES).pathname);
-
-/** Share of |a-b| ≤ tol, and the largest difference. */
-function agreement(a: Float32Array, b: Float32Array, tol: number) {
-  assert.equal(a.length, b.length);
-  let within = 0;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (d <= tol) within++;
-    if (d > max) max = d;
-  }
-  return { share: within / a.length, max };
-}
-
-function maxAbs(a: Float32Array): number {
-  let m = 0;
-  for (const v of a) m = Math.max(m, Math.abs(v));
-  return m;
-}
+const pipeline = pipelineCases;
 
 /** Largest difference relative to the largest magnitude of `b`. */
 function relativeDiff(a: Float32Array, b: Float32Array): number {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
+import { agreement, FIXTURES, maxAbs, pipelineCases } from "./_test_util.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { toFloat32 } from "../io/tensor.ts";
 import { DDIMScheduler } from "../schedulers/mod.ts";
 import { loadModel, resolveModel, sample } from "./mod.ts";
 import type { LoadedModel } from "./model.ts";
 
-const FIXTURES = new URL("../testdata/ldm-reference/", import.meta.url);
-const pipeline = await readSafetensors(new URL("pipeline.safetensors", FIXTURES).pathname);
+const pipeline = pipelineCases;
 
 interface Case {
   seed: number;
@@ -14,25 +14,6 @@ interface Case {
   colors: [number, number, number][];
   scale: number;
   window: [number, number];
-}
-
-/** Share of |a-b| ≤ tol, and the largest difference. */
-function agreement(a: Float32Array, b: Float32Array, tol: number) {
-  assert.equal(a.length, b.length);
-  let within = 0;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (d <= tol) within++;
-    if (d > max) max = d;
-  }
-  return { share: within / a.length, max };
-}
-
-function maxAbs(a: Float32Array): number {
-  let m = 0;
-  for (const v of a) m = Math.max(m, Math.abs(v));
-  return m;
 }
 
 let shared: LoadedModel | undefined;
