@@ -5,29 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { decodePng, findFfmpeg } from "../lib/render/mod.ts";
 import { sha256File } from "../lib/util/hash.ts";
 import type { Manifest } from "../lib/experiments/mod.ts";
+import { runDeno as deno } from "../lib/util/_test_process.ts";
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const EXPERIMENTS = ["path1", "path2", "path3", "colors", "sensitivity"];
 const SMALL = ["--model", "tiny", "--frames", "3", "--steps", "10", "--threads", "1"];
-
-async function deno(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
 
 /** Runs an experiment through `lib/cli/run.ts` or directly; returns its manifest. */
 async function runExperimentFile(name: string, out: string, via: "task" | "direct") {

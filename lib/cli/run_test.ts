@@ -4,38 +4,17 @@
  */
 
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { sha256File } from "../util/hash.ts";
 import { acquireLock, readLock } from "../util/lock.ts";
 import type { Manifest } from "../experiments/manifest.ts";
 import { TEMP_FILE_PATTERN } from "../experiments/files.ts";
+import { PROJECT_ROOT as root, runDeno as deno } from "../util/_test_process.ts";
 
-const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const RUN = ["run", "-A", "lib/cli/run.ts"];
 /** The kill -9 setting of the brief: 6 batches, so there is time to stop it in the middle. */
 const PATH1 = ["experiments/path1.ts", "--model", "tiny", "--frames", "12", "--steps", "30"];
 const SMALL = ["experiments/colors.ts", "--model", "tiny", "--frames", "2", "--steps", "10"];
-
-interface Output {
-  code: number;
-  stderr: string;
-  stdout: string;
-}
-
-async function deno(args: string[]): Promise<Output> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
 
 /** A child process whose stderr is collected as it comes. */
 function spawn(args: string[]) {

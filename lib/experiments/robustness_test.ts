@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { deadPid } from "../util/_test_process.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
@@ -174,13 +175,12 @@ Deno.test("a folder in use: refused naming folder and holder; --wait waits; a st
     assert.equal(waited.code, 0, waited.text);
     assert.match(waited.text, /waiting for run folder .* in use by pid/);
 
-    const dead = new Deno.Command(Deno.execPath(), { args: ["--version"], stdout: "null" }).spawn();
-    await dead.status;
-    const stale = { ...lock.holder, pid: dead.pid, token: "old" };
+    const dead = await deadPid();
+    const stale = { ...lock.holder, pid: dead, token: "old" };
     await Deno.writeTextFile(join(dir, LOCK_FILE), JSON.stringify(stale));
     const takeover = await cli(["--out", dir]);
     assert.equal(takeover.code, 0, takeover.text);
-    assert.match(takeover.text, new RegExp(`taking over the stale lock .* of pid ${dead.pid}`));
+    assert.match(takeover.text, new RegExp(`taking over the stale lock .* of pid ${dead}`));
     assert.equal(await readLock(join(dir, LOCK_FILE)), undefined);
   });
 });

@@ -108,6 +108,22 @@ export class ConfigReader {
     return v as T;
   }
 
+  /**
+   * `norm_num_groups` (default 32), checked to divide every channel count, as GroupNorm needs.
+   */
+  normGroups(channels: readonly number[]): number {
+    const groups = this.int("norm_num_groups", 32, 1);
+    for (const c of channels) {
+      if (c % groups !== 0) {
+        throw this.error(
+          "norm_num_groups",
+          `${groups} does not divide block_out_channels entry ${c} (GroupNorm needs it to)`,
+        );
+      }
+    }
+    return groups;
+  }
+
   /** A non-empty list of integers ≥ 1. */
   intList(field: string, fallback: readonly number[]): number[] {
     const v = this.#value(field, fallback);

@@ -105,15 +105,7 @@ export function parseUnetConfig(raw: unknown, source = "unet config.json"): Unet
     );
   }
 
-  const normNumGroups = r.int("norm_num_groups", 32, 1);
-  for (const c of blockOutChannels) {
-    if (c % normNumGroups !== 0) {
-      throw r.error(
-        "norm_num_groups",
-        `${normNumGroups} does not divide block_out_channels entry ${c} (GroupNorm needs it to)`,
-      );
-    }
-  }
+  const normNumGroups = r.normGroups(blockOutChannels);
   const attnNormNumGroups = r.intOrNull("attn_norm_num_groups", null) ?? normNumGroups;
   if (blockOutChannels[blockOutChannels.length - 1] % attnNormNumGroups !== 0) {
     throw r.error(

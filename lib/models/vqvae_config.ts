@@ -57,15 +57,7 @@ export function parseVqModelConfig(raw: unknown, source = "vqvae config.json"): 
       `has ${upBlockTypes.length} entries but block_out_channels has ${blockOutChannels.length}`,
     );
   }
-  const normNumGroups = r.int("norm_num_groups", 32, 1);
-  for (const c of blockOutChannels) {
-    if (c % normNumGroups !== 0) {
-      throw r.error(
-        "norm_num_groups",
-        `${normNumGroups} does not divide block_out_channels entry ${c} (GroupNorm needs it to)`,
-      );
-    }
-  }
+  const normNumGroups = r.normGroups(blockOutChannels);
   const latentChannels = r.int("latent_channels", 3, 1);
 
   return {

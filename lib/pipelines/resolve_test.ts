@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { deadPid } from "../util/_test_process.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { verifyModelFiles } from "../experiments/model_check.ts";
@@ -69,12 +70,11 @@ Deno.test("a damaged tiny conversion is redone; leftovers and a stale lock of a 
     const bytes = await Deno.readFile(unet);
     await Deno.writeFile(unet, bytes.subarray(0, bytes.length >> 1));
     await Deno.mkdir(join(modelsDir, "tiny.partial-0a1b2c3d"));
-    const dead = new Deno.Command(Deno.execPath(), { args: ["--version"], stdout: "null" }).spawn();
-    await dead.status;
+    const dead = await deadPid();
     await Deno.writeTextFile(
       join(modelsDir, ".tiny.lock"),
       JSON.stringify({
-        pid: dead.pid,
+        pid: dead,
         hostname: Deno.hostname(),
         startedAt: new Date().toISOString(),
         token: "killed",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { deadPid } from "./_test_process.ts";
 import { join } from "node:path";
 import {
   acquireLock,
@@ -18,13 +19,6 @@ async function withTempDir(fn: (dir: string) => Promise<void>) {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** The pid of a process that has exited (and been reaped). */
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), { args: ["--version"], stdout: "null" }).spawn();
-  await child.status;
-  return child.pid;
 }
 
 function holder(fields: Partial<LockHolder>): LockHolder {
