@@ -12,13 +12,34 @@ import golden from "../testdata/ldm-reference/real-model-golden.json" with { typ
 import { torchRandn } from "../noise/mod.ts";
 import { readModelInfo } from "../pipelines/model.ts";
 
-/** The published reference: input recipe, timestep, 30 values of `eps[0, 0, 0, :30]`, atol. */
-export const REAL_MODEL_GOLDEN: {
+/**
+ * A golden check: the UNet input is `torch.manual_seed(seed); torch.randn(*shape)`, and `values`
+ * are the first entries of `eps[0, 0, 0, :]` at `timestep`.
+ */
+export interface GoldenReference {
+  /** The model the values belong to. */
   model: string;
+  /** Seed of the input noise. */
+  seed: number;
+  /** Input shape, [1, C, H, W]. */
+  shape: [number, number, number, number];
+  /** UNet timestep. */
   timestep: number;
+  /** Reference values of `eps[0, 0, 0, :values.length]`. */
   values: number[];
+  /** Largest allowed absolute difference. */
   atol: number;
-} = golden;
+}
+
+/** The values diffusers publishes for CompVis/ldm-celebahq-256 (seed 0, 1×3×64×64, t = 10). */
+export const REAL_MODEL_GOLDEN: GoldenReference = {
+  model: golden.model,
+  seed: 0,
+  shape: [1, 3, 64, 64],
+  timestep: golden.timestep,
+  values: golden.values,
+  atol: golden.atol,
+};
 
 /** Outcome of {@link verifyGolden}. */
 export interface GoldenResult {
@@ -35,26 +56,27 @@ export interface GoldenResult {
 }
 
 /**
- * Runs the model's UNet on the golden input and compares with the published values.
+ * Runs the model's UNet on the golden input and compares with the reference values.
  *
- * @throws {Error} when the model is not shaped like the real one (3×64×64 latents)
+ * @throws {Error} when the model's latents are not shaped like the reference input
  */
 export async function verifyGolden(
   modelDir: string,
-  reference = REAL_MODEL_GOLDEN,
+  reference: GoldenReference = REAL_MODEL_GOLDEN,
 ): Promise<GoldenResult> {
   const info = await readModelInfo(modelDir);
-  if (info.latentChannels !== 3 || info.latentSize !== 64) {
+  const [, c, h] = reference.shape;
+  if (info.latentChannels !== c || info.latentSize !== h) {
     throw new Error(
       `${modelDir} has ${info.latentChannels}×${info.latentSize}×${info.latentSize} latents; ` +
-        `the golden values are for ${reference.model} (3×64×64)`,
+        `the golden values are for ${reference.model} (${c}×${h}×${reference.shape[3]})`,
     );
   }
   const session = await ort.InferenceSession.create(join(modelDir, "unet.onnx"));
   try {
-    const x = torchRandn([1, 3, 64, 64], 0);
+    const x = torchRandn(reference.shape, reference.seed);
     const out = await session.run({
-      sample: new ort.Tensor("float32", x, [1, 3, 64, 64]),
+      sample: new ort.Tensor("float32", x, reference.shape),
       timestep: new ort.Tensor("float32", new Float32Array([reference.timestep]), [1]),
     });
     const eps = out.eps.data as Float32Array;

@@ -2,13 +2,43 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveModel } from "../pipelines/resolve.ts";
 import { main } from "../cli/model_verify.ts";
-import { REAL_MODEL_GOLDEN, verifyGolden } from "./golden.ts";
+import { readSafetensors } from "../io/safetensors.ts";
+import { toFloat32 } from "../io/tensor.ts";
+import { torchRandn } from "../noise/mod.ts";
+import { type GoldenReference, REAL_MODEL_GOLDEN, verifyGolden } from "./golden.ts";
 
-Deno.test("the golden reference is the published CompVis UNet check", () => {
-  assert.equal(REAL_MODEL_GOLDEN.model, "CompVis/ldm-celebahq-256");
-  assert.equal(REAL_MODEL_GOLDEN.timestep, 10);
-  assert.equal(REAL_MODEL_GOLDEN.values.length, 30);
-  assert.equal(REAL_MODEL_GOLDEN.atol, 1e-3);
+/**
+ * A golden check for the tiny checkpoint from diffusers' own numbers: unet_io's `x` is
+ * `torch.manual_seed(3); torch.randn(2, 3, 16, 16)`, whose first image equals
+ * `torch.randn(1, 3, 16, 16)` from the same seed (the generator fills in blocks of 16).
+ */
+async function tinyGolden(): Promise<GoldenReference> {
+  const io = await readSafetensors(
+    new URL("../testdata/ldm-reference/unet_io.safetensors", import.meta.url).pathname,
+  );
+  const x = toFloat32(io.tensors.get("x")!);
+  assert.deepEqual(torchRandn([1, 3, 16, 16], 3), x.subarray(0, 768), "unet_io x is randn(seed 3)");
+  const eps = toFloat32(io.tensors.get("eps_t10")!);
+  return {
+    model: "tiny",
+    seed: 3,
+    shape: [1, 3, 16, 16],
+    timestep: 10,
+    values: Array.from(eps.subarray(0, 16)),
+    atol: 1e-3,
+  };
+}
+
+Deno.test("verifyGolden passes on a model that matches diffusers and fails on a wrong value", async () => {
+  const tiny = await resolveModel("tiny");
+  const reference = await tinyGolden();
+  const good = await verifyGolden(tiny, reference);
+  assert.equal(good.ok, true);
+  assert.ok(good.maxAbsDiff < 1e-4, `max difference ${good.maxAbsDiff}`);
+  const wrong = { ...reference, values: reference.values.map((v, i) => (i === 5 ? v + 0.01 : v)) };
+  const bad = await verifyGolden(tiny, wrong);
+  assert.equal(bad.ok, false);
+  assert.ok(Math.abs(bad.maxAbsDiff - 0.01) < 1e-4, `max difference ${bad.maxAbsDiff}`);
 });
 
 Deno.test("model:verify skips with a clear message where the real model is absent", async () => {
