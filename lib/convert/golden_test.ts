@@ -5,7 +5,7 @@ import { main } from "../cli/model_verify.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { toFloat32 } from "../io/tensor.ts";
 import { torchRandn } from "../noise/mod.ts";
-import { type GoldenReference, REAL_MODEL_GOLDEN, verifyGolden } from "./golden.ts";
+import { type GoldenReference, verifyGolden } from "./golden.ts";
 
 /**
  * A golden check for the tiny checkpoint from diffusers' own numbers: unet_io's `x` is
