@@ -20,7 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
 import { encodePng } from "../render/png.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { replaceDirAtomic, writeFileAtomic } from "../util/atomic.ts";
 import { formatChange, type JsonChange } from "./deep_diff.ts";
 import { compareRuns, FAILING_STATUSES, type RunComparison } from "./manifest_diff.ts";
 import { openRun, RunOpenError } from "./run_folder.ts";
@@ -315,17 +315,8 @@ async function copyRunRecord(from: string, to: string): Promise<void> {
 /** Replaces `target` by a copy of `source`, via a sibling folder and renames. */
 async function replaceDir(source: string, target: string): Promise<void> {
   const staging = `${target}.new-${crypto.randomUUID().slice(0, 8)}`;
-  const old = `${target}.old-${crypto.randomUUID().slice(0, 8)}`;
   await copyRunRecord(source, staging);
-  let hadOld = true;
-  try {
-    await Deno.rename(target, old);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    hadOld = false;
-  }
-  await Deno.rename(staging, target);
-  if (hadOld) await Deno.remove(old, { recursive: true });
+  await replaceDirAtomic(staging, target);
 }
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { findWeightsFile, loadCheckpoint } from "../io/checkpoint.ts";
 import type { RawTensor } from "../io/tensor.ts";
 import {
@@ -26,7 +26,8 @@ import { saveModel } from "../onnx/mod.ts";
 import { FUSED_LOOP_FILE, type ModelInfo } from "../pipelines/model.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
 import { sha256File } from "../util/hash.ts";
-import { writeTextFileAtomic } from "../util/atomic.ts";
+import { replaceDirAtomic, writeTextFileAtomic } from "../util/atomic.ts";
+import { acquireLock } from "../util/lock.ts";
 import { normalizeKeys } from "./keys.ts";
 
 /** Bumped whenever converted graphs could differ for the same source. */
@@ -161,6 +162,14 @@ export async function writeModelFolder(
     throw new ConvertError(`precision must be "fp32" or "fp16", got ${JSON.stringify(precision)}`);
   }
   const target = resolve(outDir);
+  await Deno.mkdir(dirname(target), { recursive: true });
+  // Two conversions into one folder (model:convert, model:fetch, resolveModel) take turns: the
+  // second replaces the first's result whole, never half of it.
+  const lock = await acquireLock(join(dirname(target), `.${basename(target)}.convert.lock`), {
+    wait: true,
+    log,
+    what: `the conversion into ${target}`,
+  });
   const staging = `${target}.partial-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(staging, { recursive: true });
   try {
@@ -210,12 +219,14 @@ export async function writeModelFolder(
       precision,
     };
     await writeTextFileAtomic(join(staging, "model.json"), JSON.stringify(info, null, 2) + "\n");
-    await replaceDir(staging, target);
+    await replaceDirAtomic(staging, target);
     log(`wrote ${target}`);
     return info;
   } catch (e) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     throw e;
+  } finally {
+    await lock.release();
   }
 }
 
@@ -234,19 +245,6 @@ function weightBytes(initializers: readonly { data: ArrayBufferView }[]): number
   let total = 0;
   for (const init of initializers) total += init.data.byteLength;
   return total;
-}
-
-async function replaceDir(staging: string, target: string): Promise<void> {
-  const old = `${target}.old-${crypto.randomUUID().slice(0, 8)}`;
-  let moved = false;
-  try {
-    await Deno.rename(target, old);
-    moved = true;
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  await Deno.rename(staging, target);
-  if (moved) await Deno.remove(old, { recursive: true });
 }
 
 /**

@@ -217,3 +217,18 @@ Deno.test("an fp16 conversion samples close to fp32 (step by step and fused)", a
 Deno.test("model:convert --precision accepts fp32 and fp16 only", async () => {
   assert.equal(await main(["--precision", "fp8", "a", "b"]), 2);
 });
+
+Deno.test("conversions started together into one folder take turns and leave one complete model", async () => {
+  await withTemp(async (dir) => {
+    const out = join(dir, "model");
+    const infos = await Promise.all(
+      [0, 1, 2, 3].map(() => convertDiffusers(join(REF, "tiny-ldm"), out)),
+    );
+    for (const info of infos) assert.deepEqual(info.sha256, infos[0].sha256);
+    for (const [file, hash] of Object.entries(infos[0].sha256)) {
+      assert.equal(await sha256File(join(out, file)), hash, file);
+    }
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.deepEqual(names.filter((n) => !n.startsWith(".")), ["model"], names.join(", "));
+  });
+});

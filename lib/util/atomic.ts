@@ -31,3 +31,26 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
 export function writeTextFileAtomic(path: string, text: string): Promise<void> {
   return writeFileAtomic(path, new TextEncoder().encode(text));
 }
+
+/**
+ * Puts a fully written folder `staging` in place of `target` (which may not exist). The old
+ * folder is moved aside first and removed only once the new one is in place; if that fails, the
+ * old one is put back, so `target` always holds either the old or the new contents.
+ */
+export async function replaceDirAtomic(staging: string, target: string): Promise<void> {
+  const old = `${target}.old-${crypto.randomUUID().slice(0, 8)}`;
+  let moved = false;
+  try {
+    await Deno.rename(target, old);
+    moved = true;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  try {
+    await Deno.rename(staging, target);
+  } catch (e) {
+    if (moved) await Deno.rename(old, target).catch(() => {});
+    throw e;
+  }
+  if (moved) await Deno.remove(old, { recursive: true });
+}

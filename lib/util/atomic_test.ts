@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeFileAtomic, writeTextFileAtomic } from "./atomic.ts";
+import { replaceDirAtomic, writeFileAtomic, writeTextFileAtomic } from "./atomic.ts";
 import { sha256File, sha256Hex } from "./hash.ts";
 
 Deno.test("writeFileAtomic replaces the file and leaves no temporary behind", async () => {
@@ -35,6 +35,27 @@ Deno.test("sha256 of bytes and of a file agree with the published test vector", 
     const path = join(dir, "abc");
     await Deno.writeTextFile(path, "abc");
     assert.equal(await sha256File(path), abc);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("replaceDirAtomic swaps folders, and puts the old one back when the swap fails", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const target = join(dir, "model");
+    const staging = join(dir, "staging");
+    await Deno.mkdir(target);
+    await Deno.writeTextFile(join(target, "a"), "old");
+    await Deno.mkdir(staging);
+    await Deno.writeTextFile(join(staging, "a"), "new");
+    await replaceDirAtomic(staging, target);
+    assert.equal(await Deno.readTextFile(join(target, "a")), "new");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["model"]);
+    // A staging folder that does not exist: the rename fails, the old folder stays in place.
+    await assert.rejects(replaceDirAtomic(join(dir, "missing"), target));
+    assert.equal(await Deno.readTextFile(join(target, "a")), "new");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["model"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
