@@ -9,7 +9,7 @@
  */
 
 import { basename, dirname, join, resolve } from "node:path";
-import { findWeightsFile, loadCheckpoint } from "../io/checkpoint.ts";
+import { findWeightsFile, parseCheckpoint } from "../io/checkpoint.ts";
 import type { RawTensor } from "../io/tensor.ts";
 import {
   buildDenoiseLoopGraph,
@@ -25,7 +25,7 @@ import {
 import { saveModel } from "../onnx/mod.ts";
 import { FUSED_LOOP_FILE, type ModelInfo } from "../pipelines/model.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
-import { sha256File } from "../util/hash.ts";
+import { sha256File, sha256Hex } from "../util/hash.ts";
 import { replaceDirAtomic, writeTextFileAtomic } from "../util/atomic.ts";
 import { acquireLock } from "../util/lock.ts";
 import { normalizeKeys } from "./keys.ts";
@@ -268,8 +268,10 @@ export async function convertDiffusers(
   const load = async (component: string) => {
     const file = await findWeightsFile(join(srcDir, component));
     log(`reading ${file}`);
-    sourceFiles[`${component}/${basename(file)}`] = await sha256File(file);
-    return normalizeKeys(await loadCheckpoint(file));
+    // Read once: the same bytes are hashed and parsed (tensors are views into them).
+    const bytes = await Deno.readFile(file);
+    sourceFiles[`${component}/${basename(file)}`] = sha256Hex(bytes);
+    return normalizeKeys(parseCheckpoint(bytes, file));
   };
   const unetWeights = await load("unet");
   const vqvaeWeights = await load("vqvae");

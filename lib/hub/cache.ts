@@ -18,6 +18,7 @@
  */
 
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { tempPathBeside, writeTextFileAtomic } from "../util/atomic.ts";
 
 /** Reads an environment variable; injectable so callers and tests need not touch `Deno.env`. */
 export type EnvLookup = (name: string) => string | undefined;
@@ -187,9 +188,7 @@ export class RepoCache {
     if (revision === commit || (await this.readRef(revision)) === commit) return;
     const path = this.refPath(revision);
     await Deno.mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(tmp, commit);
-    await Deno.rename(tmp, path);
+    await writeTextFileAtomic(path, commit);
   }
 
   /** Whether the complete blob for `etag` is present. */
@@ -212,16 +211,21 @@ export class RepoCache {
     if (existing?.isSymlink && (await Deno.readLink(linkPath)) === target) return linkPath;
     await Deno.mkdir(dirname(linkPath), { recursive: true });
     // A fresh link renamed over the old one: readers never see the path missing.
-    const tmp = `${linkPath}.${crypto.randomUUID()}.tmp`;
+    const tmp = tempPathBeside(linkPath);
     try {
-      await Deno.symlink(target, tmp, { type: "file" });
-    } catch (e) {
-      if (!(e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotSupported)) {
-        throw e;
+      try {
+        await Deno.symlink(target, tmp, { type: "file" });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotSupported)) {
+          throw e;
+        }
+        await Deno.copyFile(blob, tmp);
       }
-      await Deno.copyFile(blob, tmp);
+      await Deno.rename(tmp, linkPath);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
     }
-    await Deno.rename(tmp, linkPath);
     return linkPath;
   }
 

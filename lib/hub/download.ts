@@ -21,15 +21,13 @@ import {
 import { etagKind, hashFile } from "./checksum.ts";
 import { type FileMetadata, HubClient, RetryableError, sleep } from "./client.ts";
 import { HubError } from "./errors.ts";
+import { WEIGHTS_FILE_NAMES } from "../io/checkpoint.ts";
 
 /** The hub used when neither the `endpoint` option nor `HF_ENDPOINT` says otherwise. */
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 
-/** Weight files of a diffusers model folder, in order of preference. */
-export const WEIGHT_FILES = [
-  "diffusion_pytorch_model.safetensors",
-  "diffusion_pytorch_model.bin",
-] as const;
+/** Weight files of a diffusers model folder, in order of preference (the loader's own list). */
+export const WEIGHT_FILES: readonly string[] = WEIGHTS_FILE_NAMES;
 
 /** Progress of {@link hubDownload}, reported per file and while bytes arrive. */
 export interface HubDownloadProgress {

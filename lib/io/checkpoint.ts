@@ -5,9 +5,9 @@
  * @module
  */
 
-import { readSafetensors } from "./safetensors.ts";
+import { parseSafetensors } from "./safetensors.ts";
 import type { RawTensor } from "./tensor.ts";
-import { readTorchCheckpoint } from "./torch_checkpoint.ts";
+import { parseTorchCheckpoint } from "./torch_checkpoint.ts";
 
 /** Extensions of torch zip checkpoints (`torch.save` output). */
 export const TORCH_EXTENSIONS: readonly string[] = [".bin", ".pt", ".pth", ".ckpt"];
@@ -35,9 +35,25 @@ function extensionOf(path: string): string {
  *   own error (SafetensorsError, ZipError, PickleError, TorchCheckpointError).
  */
 export async function loadCheckpoint(path: string): Promise<Map<string, RawTensor>> {
+  // The name is checked before anything is read: an unknown file is refused without loading it.
+  checkpointFormat(path);
+  return parseCheckpoint(await Deno.readFile(path), path);
+}
+
+/**
+ * Parses a checkpoint already read into memory, by the file name's extension. Tensors are views
+ * into `bytes`: callers that also hash the file read it once and pass the same bytes here.
+ */
+export function parseCheckpoint(bytes: Uint8Array, path: string): Map<string, RawTensor> {
+  return checkpointFormat(path) === "safetensors"
+    ? parseSafetensors(bytes, path).tensors
+    : parseTorchCheckpoint(bytes, path);
+}
+
+function checkpointFormat(path: string): "safetensors" | "torch" {
   const ext = extensionOf(path);
-  if (ext === SAFETENSORS_EXTENSION) return (await readSafetensors(path)).tensors;
-  if (TORCH_EXTENSIONS.includes(ext)) return await readTorchCheckpoint(path);
+  if (ext === SAFETENSORS_EXTENSION) return "safetensors";
+  if (TORCH_EXTENSIONS.includes(ext)) return "torch";
   throw new Error(
     `${path}: unknown weights file extension "${ext}" (supported: ${
       [SAFETENSORS_EXTENSION, ...TORCH_EXTENSIONS].join(", ")

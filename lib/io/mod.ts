@@ -30,6 +30,6 @@ export {
   readTorchCheckpoint,
   TorchCheckpointError,
 } from "./torch_checkpoint.ts";
-export { findWeightsFile, loadCheckpoint } from "./checkpoint.ts";
+export { findWeightsFile, loadCheckpoint, parseCheckpoint } from "./checkpoint.ts";
 export { PickleError } from "./pickle.ts";
 export { ZipError } from "./zip.ts";

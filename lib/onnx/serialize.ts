@@ -16,6 +16,7 @@ import {
   type Subgraph,
   type ValueInfo,
 } from "./graph.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 const { onnx } = onnxProto;
 
@@ -210,8 +211,8 @@ export async function saveModel(
   if (shared) checkSameLayout(layout, shared.layout, path, shared.file);
   let dataPath: string | undefined;
   if (location !== undefined) dataPath = join(dirname(path), location);
-  if (dataPath !== undefined && data) await writeAtomic(dataPath, data);
-  await writeAtomic(path, model);
+  if (dataPath !== undefined && data) await writeFileAtomic(dataPath, data);
+  await writeFileAtomic(path, model);
   return { modelPath: path, dataPath, layout };
 }
 
@@ -230,17 +231,6 @@ function checkSameLayout(
     throw new RangeError(
       `${path}: its initializers do not lie where ${file} holds them (different set or order)`,
     );
-  }
-}
-
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
   }
 }
 
