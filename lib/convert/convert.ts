@@ -15,6 +15,8 @@ import {
   buildDenoiseLoopGraph,
   buildUnetGraph,
   buildVqDecoderGraph,
+  LDM_CELEBAHQ_UNET_CONFIG,
+  LDM_CELEBAHQ_VQVAE_CONFIG,
   parseUnetConfig,
   parseVqModelConfig,
   type Precision,
@@ -89,26 +91,56 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 
 /**
  * The latent scale to decode with. diffusers' stock LDMPipeline divides by the VQ config's
- * `scaling_factor` (0.18215), which breaks the faces of CompVis/ldm-celebahq-256 (diffusers issue
- * #6725): that model was trained on unscaled latents, so its scale is 1.0 whatever the config
- * says. Any other model uses its config's `scaling_factor` (1.0 if absent).
+ * `scaling_factor` (0.18215 by default), which breaks the faces of CompVis/ldm-celebahq-256
+ * (diffusers issue #6725): that model was trained on unscaled latents, so its scale is 1.0 whatever
+ * its config says. The model is recognised by its architecture (so a clone or a re-saved config
+ * is recognised too) or by its hub id; any other model gets diffusers' value.
  */
 export function defaultLatentScale(
-  vqConfig: Record<string, unknown>,
-  source: { id?: string; dir?: string },
+  configs: { unet: Record<string, unknown>; vqvae: Record<string, unknown> },
+  source: { id?: string; dir?: string } = {},
 ): { value: number; reason: string } {
   const names = [source.id ?? "", source.dir ?? ""].join(" ");
-  if (names.includes(COMPVIS_CELEBAHQ) || names.includes("models--CompVis--ldm-celebahq-256")) {
+  const named = names.includes(COMPVIS_CELEBAHQ) ||
+    names.includes("models--CompVis--ldm-celebahq-256");
+  if (named || isCompVisCelebahq(configs.unet, configs.vqvae)) {
     return {
       value: 1,
       reason: `${COMPVIS_CELEBAHQ} decodes unscaled latents (diffusers issue #6725)`,
     };
   }
-  const factor = vqConfig.scaling_factor;
+  const factor = configs.vqvae.scaling_factor;
   if (typeof factor === "number" && Number.isFinite(factor) && factor > 0) {
     return { value: factor, reason: "vqvae config scaling_factor" };
   }
-  return { value: 1, reason: "vqvae config has no scaling_factor" };
+  return { value: DIFFUSERS_SCALING_FACTOR, reason: "diffusers' default VQModel scaling_factor" };
+}
+
+/** `VQModel`'s default `scaling_factor` in diffusers. */
+const DIFFUSERS_SCALING_FACTOR = 0.18215;
+
+/** The configuration fields that identify the architecture of a component. */
+const ARCHITECTURE_FIELDS: Readonly<Record<"unet" | "vqvae", readonly string[]>> = {
+  unet: [
+    "block_out_channels",
+    "down_block_types",
+    "up_block_types",
+    "layers_per_block",
+    "sample_size",
+    "in_channels",
+  ],
+  vqvae: ["block_out_channels", "latent_channels", "num_vq_embeddings", "layers_per_block"],
+};
+
+/** Whether the configs describe CompVis/ldm-celebahq-256's networks. */
+function isCompVisCelebahq(unet: Record<string, unknown>, vqvae: Record<string, unknown>): boolean {
+  const same = (
+    a: Record<string, unknown>,
+    b: Record<string, unknown>,
+    fields: readonly string[],
+  ) => fields.every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
+  return same(unet, LDM_CELEBAHQ_UNET_CONFIG, ARCHITECTURE_FIELDS.unet) &&
+    same(vqvae, LDM_CELEBAHQ_VQVAE_CONFIG, ARCHITECTURE_FIELDS.vqvae);
 }
 
 /** Everything needed to write a converted model folder. */
@@ -281,7 +313,7 @@ export async function convertDiffusers(
   const id = options.sourceId ?? resolve(srcDir);
   const scale = options.latentScale !== undefined
     ? { value: options.latentScale, reason: "set by the user" }
-    : defaultLatentScale(vqvaeConfig, { id, dir: resolve(srcDir) });
+    : defaultLatentScale({ unet: unetConfig, vqvae: vqvaeConfig }, { id, dir: resolve(srcDir) });
   return await writeModelFolder(outDir, {
     unetConfig,
     vqvaeConfig,

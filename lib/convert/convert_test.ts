@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LDM_CELEBAHQ_UNET_CONFIG, LDM_CELEBAHQ_VQVAE_CONFIG } from "../models/mod.ts";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { readSafetensors } from "../io/safetensors.ts";
@@ -103,14 +104,27 @@ Deno.test("converted unet.onnx and vqvae_decoder.onnx reproduce diffusers' outpu
 });
 
 Deno.test("latent scale: 1.0 for CompVis/ldm-celebahq-256, else the config, overridable", async () => {
-  const vq = { scaling_factor: 0.18215 };
-  assert.equal(defaultLatentScale(vq, { id: "CompVis/ldm-celebahq-256@abc" }).value, 1);
+  const tiny = {
+    unet: JSON.parse(await Deno.readTextFile(join(REF, "tiny-ldm/unet/config.json"))),
+    vqvae: JSON.parse(await Deno.readTextFile(join(REF, "tiny-ldm/vqvae/config.json"))),
+  };
+  assert.equal(defaultLatentScale(tiny, { id: "CompVis/ldm-celebahq-256@abc" }).value, 1);
   assert.equal(
-    defaultLatentScale(vq, { dir: "/cache/models--CompVis--ldm-celebahq-256/snapshots/x" }).value,
+    defaultLatentScale(tiny, { dir: "/cache/models--CompVis--ldm-celebahq-256/snapshots/x" }).value,
     1,
   );
-  assert.equal(defaultLatentScale(vq, { id: "someone/other-ldm" }).value, 0.18215);
-  assert.equal(defaultLatentScale({}, { id: "someone/other-ldm" }).value, 1);
+  assert.equal(defaultLatentScale(tiny, { id: "someone/other-ldm" }).value, 0.18215);
+  // The CompVis architecture is recognised under any name, even with a re-saved scaling_factor.
+  const compvis = {
+    unet: { ...LDM_CELEBAHQ_UNET_CONFIG },
+    vqvae: { ...LDM_CELEBAHQ_VQVAE_CONFIG, scaling_factor: 0.18215 },
+  };
+  assert.equal(defaultLatentScale(compvis, { dir: "/home/me/ldm-celebahq-256" }).value, 1);
+  // Another model without scaling_factor gets diffusers' default, as the stock pipeline would.
+  const other = { unet: tiny.unet, vqvae: { ...tiny.vqvae, scaling_factor: undefined } };
+  assert.equal(defaultLatentScale(other, { id: "someone/other-ldm" }).value, 0.18215);
+  const scaled = { unet: tiny.unet, vqvae: { ...tiny.vqvae, scaling_factor: 0.5 } };
+  assert.equal(defaultLatentScale(scaled).value, 0.5);
   await withTemp(async (dir) => {
     const info = await convertDiffusers(join(REF, "tiny-ldm"), dir, { latentScale: 0.5 });
     assert.equal(info.latentScale, 0.5);
