@@ -10,7 +10,8 @@ import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import golden from "../testdata/ldm-reference/real-model-golden.json" with { type: "json" };
 import { torchRandn } from "../noise/mod.ts";
-import { readModelInfo } from "../pipelines/model.ts";
+import { readModelInfo, sessionOptions } from "../pipelines/model.ts";
+import { cpus } from "node:os";
 
 /**
  * A golden check: the UNet input is `torch.manual_seed(seed); torch.randn(*shape)`, and `values`
@@ -72,7 +73,16 @@ export async function verifyGolden(
         `the golden values are for ${reference.model} (${c}×${h}×${reference.shape[3]})`,
     );
   }
-  const session = await ort.InferenceSession.create(join(modelDir, "unet.onnx"));
+  if (info.precision === "fp16") {
+    throw new Error(
+      `${modelDir} holds an fp16 conversion; the golden values check float32 arithmetic ` +
+        `(tolerance ${reference.atol}): verify an fp32 conversion of the same checkpoint instead`,
+    );
+  }
+  const session = await ort.InferenceSession.create(
+    join(modelDir, "unet.onnx"),
+    sessionOptions("cpu", cpus().length),
+  );
   try {
     const x = torchRandn(reference.shape, reference.seed);
     const out = await session.run({

@@ -5,6 +5,7 @@ import { main } from "../cli/model_verify.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { toFloat32 } from "../io/tensor.ts";
 import { torchRandn } from "../noise/mod.ts";
+import { convertDiffusers } from "./convert.ts";
 import { type GoldenReference, verifyGolden } from "./golden.ts";
 
 /**
@@ -55,6 +56,22 @@ Deno.test("model:verify skips with a clear message where the real model is absen
     }
     assert.equal(code, 0);
     assert.match(lines.join("\n"), /SKIPPED: no converted model at .*missing/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("verifyGolden refuses an fp16 conversion instead of reporting a mismatch", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await convertDiffusers(
+      new URL("../testdata/ldm-reference/tiny-ldm", import.meta.url).pathname,
+      dir,
+      {
+        precision: "fp16",
+      },
+    );
+    await assert.rejects(verifyGolden(dir, await tinyGolden()), /fp16 conversion/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
