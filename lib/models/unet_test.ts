@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
-import { floatToHalf, halfToFloat, numel, type RawTensor, toFloat32 } from "../io/tensor.ts";
+import { floatToHalf, numel, type RawTensor, toFloat32 } from "../io/tensor.ts";
 import { saveModel, serializeModel } from "../onnx/serialize.ts";
 import { LDM_CELEBAHQ_UNET_CONFIG } from "./compvis_configs.ts";
 import { countParameters, randomWeights, WeightError } from "./parameters.ts";
@@ -63,7 +63,8 @@ Deno.test("F16 checkpoints are accepted and stored as their exact float32 values
   const original = toFloat32(weights.get("conv_in.weight")!);
   assert.equal(init.elemType, "float32");
   for (let i = 0; i < original.length; i++) {
-    assert.equal(init.data[i], Math.fround(halfToFloat(floatToHalf(original[i]))));
+    // Independent of our own half conversions: the engine's IEEE rounding to float16.
+    assert.equal(init.data[i], Math.f16round(original[i]));
   }
 });
 
@@ -109,14 +110,10 @@ Deno.test({
       const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 2 });
       try {
         const sample = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.1));
-        const started = performance.now();
         const out = await session.run({
           sample: new ort.Tensor("float32", sample, [1, 3, 64, 64]),
           timestep: new ort.Tensor("float32", Float32Array.of(500), [1]),
         });
-        console.log(
-          `  one step at batch 1: ${((performance.now() - started) / 1000).toFixed(2)} s`,
-        );
         assert.deepEqual(out.eps.dims, [1, 3, 64, 64]);
         const eps = out.eps.data as Float32Array;
         assert.ok(eps.every(Number.isFinite), "eps has non-finite values");
