@@ -331,11 +331,11 @@ class Downloader {
       this.#totalBytes += file.meta.size ?? 0;
       this.#doneBytes += file.partialBytes;
     }
-    for (const { meta, cached } of files) {
+    for (const { meta, cached, partialBytes } of files) {
       if (cached) {
         this.#report(meta, "cached", meta.size ?? 0);
       } else {
-        await this.#fetchBlob(meta);
+        await this.#fetchBlob(meta, partialBytes);
       }
       await this.cache.linkSnapshotFile(meta.commit, meta.path, meta.etag);
     }
@@ -357,7 +357,7 @@ class Downloader {
    * Downloads one blob into `blobs/{etag}.incomplete` (resuming it), verifies it, and renames it
    * to `blobs/{etag}`. A lock file keeps two processes from writing the same blob at once.
    */
-  async #fetchBlob(meta: FileMetadata): Promise<void> {
+  async #fetchBlob(meta: FileMetadata, partialBytes: number): Promise<void> {
     const lockPath = join(
       this.cache.cacheDir,
       ".locks",
@@ -370,7 +370,8 @@ class Downloader {
       await lock.lock(true);
       // Another process may have finished the blob while we waited for the lock.
       if (await this.cache.hasBlob(meta.etag)) {
-        this.#doneBytes += meta.size ?? 0;
+        // Its partial bytes were counted when the plan was made.
+        this.#doneBytes += (meta.size ?? 0) - partialBytes;
         this.#report(meta, "done", meta.size ?? 0);
         return;
       }
