@@ -37,6 +37,8 @@ export interface FakeOptions {
   beforeSample?: (call: number) => void;
   /** Thrown by verifyModel (a damaged model file). */
   verifyError?: Error;
+  /** Thrown by loadModel (e.g. the GPU is out of memory). */
+  loadError?: Error;
 }
 
 /** Fake runner deps and the log they fill. */
@@ -68,7 +70,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
       log.verified.push(dir);
       return options.verifyError ? Promise.reject(options.verifyError) : Promise.resolve();
     },
-    loadModel: () => Promise.resolve(model),
+    loadModel: () => options.loadError ? Promise.reject(options.loadError) : Promise.resolve(model),
     sample(_model, o) {
       log.samples.push(o);
       options.beforeSample?.(log.samples.length);

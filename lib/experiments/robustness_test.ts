@@ -286,3 +286,18 @@ Deno.test("a really full disk (small tmpfs, when root may mount one)", async (t)
     await Deno.remove(mount, { recursive: true });
   }
 });
+
+Deno.test("a run that fails after waiting for a finished run's lock leaves that run's folder alone", async () => {
+  await withTempDir(async (root) => {
+    const out = join(root, "fresh");
+    // Both start on a folder that does not exist yet; the second waits, then fails at once.
+    const first = run(out, {}, { wait: true });
+    const second = run(out, { loadError: new Error("out of GPU memory") }, { wait: true });
+    const done = await first.result;
+    await assert.rejects(second.result, /out of GPU memory/);
+    assert.equal(done.manifest.status, "complete");
+    const manifest = await readDiskManifest(out);
+    assert.equal(manifest.status, "complete");
+    assert.equal(manifest.frames.length, 6);
+  });
+});

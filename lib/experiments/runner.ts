@@ -29,6 +29,7 @@ import {
   DiskFullError,
   firstMissingAncestor,
   removeTempFiles,
+  TEMP_FILE_PATTERN,
   type WriteFile,
   writeRunFile,
 } from "./files.ts";
@@ -241,7 +242,7 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
   await deps.verifyModel(modelDir, log);
   throwIfInterrupted(signal);
 
-  const created = await firstMissingAncestor(dir);
+  let created = await firstMissingAncestor(dir);
   await Deno.mkdir(join(dir, "frames"), { recursive: true });
   let lock: Lock | undefined;
   const progress = { wrote: false };
@@ -253,6 +254,9 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
       what: `run folder ${dir}`,
       waitHint: "pass --wait to wait",
     });
+    // Another run may have created the folder too and finished while we waited for the lock:
+    // then it is that run's folder, which a failure of ours must never remove.
+    if (created && await holdsResults(dir)) created = null;
     const removed = await removeTempFiles(dir) + await removeTempFiles(join(dir, "frames"));
     if (removed > 0) {
       log(`removed ${removed} temporary file(s) left in ${dir} by an interrupted run`);
@@ -289,6 +293,15 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
   } finally {
     await lock?.release();
   }
+}
+
+/** Whether a run folder holds a manifest or any frame. */
+async function holdsResults(dir: string): Promise<boolean> {
+  if (await Deno.stat(join(dir, MANIFEST_FILE)).then(() => true, () => false)) return true;
+  for await (const entry of Deno.readDir(join(dir, "frames"))) {
+    if (!TEMP_FILE_PATTERN.test(entry.name)) return true;
+  }
+  return false;
 }
 
 interface RunContext {
