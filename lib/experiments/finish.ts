@@ -23,6 +23,14 @@ export type PictureDeps = Pick<
  * Sets `distanceToPrevious` of every entry that has none yet, where the pixels of the entry and
  * of the previous frame are known. `entries[i]` is frame i.
  */
+/**
+ * Warnings that follow from the spec itself (a preview is not the paper's setting). Single runs
+ * and merged runs both record them, so a merged manifest equals a single run's.
+ */
+export function specWarnings(spec: ResolvedExperiment): string[] {
+  return spec.preview ? [`PREVIEW: ${spec.preview.note}`] : [];
+}
+
 export function fillDistances(
   entries: readonly (ManifestFrame | undefined)[],
   pixels: ReadonlyMap<number, Uint8Array>,

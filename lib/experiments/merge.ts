@@ -21,6 +21,7 @@ import {
   makePictures,
   type PictureDeps,
   runSummary,
+  specWarnings,
 } from "./finish.ts";
 import { removeTempFiles, writeRunFile } from "./files.ts";
 import { throwIfInterrupted } from "./interrupt.ts";
@@ -350,7 +351,7 @@ export async function mergeShards(
       frames: entries,
       summary: runSummary(entries, plan.length, samplingMs),
       outputs: pictures.outputs,
-      warnings: pictures.warnings,
+      warnings: [...specWarnings(resolved), ...pictures.warnings],
     };
     await writeRunFile(
       join(out, MANIFEST_FILE),

@@ -6,7 +6,7 @@ import { type Manifest, MANIFEST_FILE, ManifestError } from "./manifest.ts";
 import { MergeError, mergeShards } from "./merge.ts";
 import { runExperiment } from "./runner.ts";
 import type { Shard } from "./shard.ts";
-import type { ExperimentInput } from "./spec.ts";
+import { type ExperimentInput, resolveExperiment } from "./spec.ts";
 
 const spec = {
   name: "merge-test",
@@ -84,6 +84,17 @@ Deno.test("shards merged equal a single-process run (frames, hashes, keys, summa
     // Merging again gives the same manifest.
     const again = (await merge(out, dirs).result).manifest;
     assert.deepEqual(stable(again), stable(merged));
+  });
+});
+
+Deno.test("a merged preview keeps the PREVIEW warning of a single preview run", async () => {
+  await withTempDir(async (root) => {
+    const preview = resolveExperiment(spec, { preview: 6 });
+    const single = (await run(preview, join(root, "single"))).manifest;
+    assert.ok(single.warnings.some((w) => w.startsWith("PREVIEW:")), single.warnings.join("; "));
+    const dirs = await runShards(preview, join(root, "sharded"), 2);
+    const merged = (await merge(join(root, "sharded"), dirs).result).manifest;
+    assert.deepEqual(stable(merged), stable(single));
   });
 });
 

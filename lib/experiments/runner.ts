@@ -24,7 +24,7 @@ import { meanColor } from "./metrics.ts";
 import { chooseBatch } from "./batch.ts";
 import { batchFrames, planFrames, type PlannedFrame } from "./plan.ts";
 import { type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
-import { fillDistances, loadAllPixels, makePictures, runSummary } from "./finish.ts";
+import { fillDistances, loadAllPixels, makePictures, runSummary, specWarnings } from "./finish.ts";
 import {
   DiskFullError,
   firstMissingAncestor,
@@ -342,7 +342,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     log(`warning: ${message}`);
     warnings.push(message);
   };
-  if (resolved.preview) warn(`PREVIEW: ${resolved.preview.note}`);
+  for (const warning of specWarnings(resolved)) warn(warning);
   const previous = await readManifest(dir);
   const reusable = await reusableFrames(dir, previous, warn);
   const entries: (ManifestFrame | undefined)[] = new Array(ctx.planned).fill(undefined);
