@@ -176,6 +176,8 @@ export async function main(args: string[], io: Partial<CliIo> = {}): Promise<num
     say(stderr, `model:fetch: converting into ${options.outDir}`);
     await convertDiffusers(snapshot, options.outDir, {
       sourceId: `${options.repo}@${basename(snapshot)}`,
+      // A re-fetch of the same snapshot keeps an intact conversion instead of rebuilding it.
+      reuse: true,
       log: (line) => say(stderr, `model:fetch: ${line}`),
     });
     say(stdout, `model: ${options.outDir}`);

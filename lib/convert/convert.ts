@@ -25,7 +25,9 @@ import {
   vqDecoderParameterShapes,
 } from "../models/mod.ts";
 import { saveModel } from "../onnx/mod.ts";
-import { FUSED_LOOP_FILE, type ModelInfo } from "../pipelines/model.ts";
+import { FUSED_LOOP_FILE, type ModelInfo, readModelInfo } from "../pipelines/model.ts";
+import { verifyModelFiles } from "../pipelines/model_files.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
 import { replaceDirAtomic, writeTextFileAtomic } from "../util/atomic.ts";
@@ -55,6 +57,12 @@ export interface ConvertOptions {
    * keep fp32. Inputs and outputs stay float32 either way.
    */
   precision?: Precision;
+  /**
+   * Keep `outDir` as it is when it already holds a conversion of exactly these source files by
+   * this converter version, with the same precision and latent scale, and its files intact
+   * (`resolveModel`, `model:fetch`). Default false: always rebuild.
+   */
+  reuse?: boolean;
 }
 
 /** Raised for a source folder that cannot be converted; the message names the file or field. */
@@ -172,8 +180,42 @@ function checkLatentScale(value: number): void {
 }
 
 /**
+ * Runs `fn` holding the conversion lock of `outDir`: two conversions into one folder
+ * (model:convert, model:fetch, resolveModel) take turns, and leftovers of a conversion that was
+ * killed (`<name>.partial-*`, `<name>.old-*`) are removed first.
+ */
+export async function withConversionLock<T>(
+  outDir: string,
+  log: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const target = resolve(outDir);
+  const parent = dirname(target);
+  await Deno.mkdir(parent, { recursive: true });
+  const lock = await acquireLock(join(parent, `.${basename(target)}.convert.lock`), {
+    wait: true,
+    log,
+    what: `the conversion into ${target}`,
+  });
+  try {
+    for await (const entry of Deno.readDir(parent)) {
+      const rest = entry.name.startsWith(basename(target))
+        ? entry.name.slice(basename(target).length)
+        : "";
+      if (entry.isDirectory && /^\.(partial|old)-[0-9a-f]{8}$/.test(rest)) {
+        await Deno.remove(join(parent, entry.name), { recursive: true }).catch(() => {});
+      }
+    }
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
  * Builds both graphs and writes the model folder. The folder is assembled under a temporary name
  * and renamed into place, so `outDir` holds either the previous model or the complete new one.
+ * Callers hold the conversion lock ({@link withConversionLock}).
  */
 export async function writeModelFolder(
   outDir: string,
@@ -195,13 +237,6 @@ export async function writeModelFolder(
   }
   const target = resolve(outDir);
   await Deno.mkdir(dirname(target), { recursive: true });
-  // Two conversions into one folder (model:convert, model:fetch, resolveModel) take turns: the
-  // second replaces the first's result whole, never half of it.
-  const lock = await acquireLock(join(dirname(target), `.${basename(target)}.convert.lock`), {
-    wait: true,
-    log,
-    what: `the conversion into ${target}`,
-  });
   const staging = `${target}.partial-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(staging, { recursive: true });
   try {
@@ -257,8 +292,6 @@ export async function writeModelFolder(
   } catch (e) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     throw e;
-  } finally {
-    await lock.release();
   }
 }
 
@@ -287,26 +320,34 @@ function weightBytes(initializers: readonly { data: ArrayBufferView }[]): number
  * @returns the model.json written
  * @throws {ConvertError} naming the missing or invalid file; config errors name the field
  */
-export async function convertDiffusers(
+export function convertDiffusers(
   srcDir: string,
   outDir: string,
   options: ConvertOptions = {},
 ): Promise<ModelInfo> {
   const log = options.log ?? (() => {});
+  return withConversionLock(outDir, log, () => convertLocked(srcDir, outDir, options, log));
+}
+
+async function convertLocked(
+  srcDir: string,
+  outDir: string,
+  options: ConvertOptions,
+  log: (line: string) => void,
+): Promise<ModelInfo> {
   const unetConfig = await readJson(join(srcDir, "unet", "config.json"));
   const vqvaeConfig = await readJson(join(srcDir, "vqvae", "config.json"));
   const schedulerConfig = await readJson(join(srcDir, "scheduler", "scheduler_config.json"));
   const sourceFiles: Record<string, string> = {};
-  const load = async (component: string) => {
+  const weightBytes = new Map<string, { file: string; bytes: Uint8Array }>();
+  for (const component of ["unet", "vqvae"]) {
     const file = await findWeightsFile(join(srcDir, component));
     log(`reading ${file}`);
     // Read once: the same bytes are hashed and parsed (tensors are views into them).
     const bytes = await Deno.readFile(file);
     sourceFiles[`${component}/${basename(file)}`] = sha256Hex(bytes);
-    return normalizeKeys(parseCheckpoint(bytes, file));
-  };
-  const unetWeights = await load("unet");
-  const vqvaeWeights = await load("vqvae");
+    weightBytes.set(component, { file, bytes });
+  }
   for (const name of ["unet/config.json", "vqvae/config.json", "scheduler/scheduler_config.json"]) {
     sourceFiles[name] = await sha256File(join(srcDir, name));
   }
@@ -314,17 +355,53 @@ export async function convertDiffusers(
   const scale = options.latentScale !== undefined
     ? { value: options.latentScale, reason: "set by the user" }
     : defaultLatentScale({ unet: unetConfig, vqvae: vqvaeConfig }, { id, dir: resolve(srcDir) });
+  const precision = options.precision ?? "fp32";
+  if (options.reuse) {
+    const existing = await reusableConversion(outDir, sourceFiles, scale.value, precision);
+    if (existing) {
+      log(`${outDir} is up to date`);
+      return existing;
+    }
+  }
+  const load = (component: string) => {
+    const { file, bytes } = weightBytes.get(component)!;
+    return normalizeKeys(parseCheckpoint(bytes, file));
+  };
+  log(`converting ${srcDir} into ${outDir}`);
   return await writeModelFolder(outDir, {
     unetConfig,
     vqvaeConfig,
     schedulerConfig,
-    unetWeights,
-    vqvaeWeights,
+    unetWeights: load("unet"),
+    vqvaeWeights: load("vqvae"),
     source: { id, sha256: sourceFiles },
     latentScale: scale.value,
     latentScaleReason: scale.reason,
     precision: options.precision,
   }, log);
+}
+
+/**
+ * The model.json of `outDir` when it is a conversion of exactly `sourceFiles` by this converter
+ * with this latent scale and precision, and every file it lists is intact; else undefined.
+ */
+async function reusableConversion(
+  outDir: string,
+  sourceFiles: Record<string, string>,
+  latentScale: number,
+  precision: Precision,
+): Promise<ModelInfo | undefined> {
+  let info: ModelInfo;
+  try {
+    info = await readModelInfo(outDir);
+    await verifyModelFiles(outDir);
+  } catch {
+    return undefined;
+  }
+  const same = info.converterVersion === CONVERTER_VERSION &&
+    canonicalJson(info.source?.sha256 ?? {}) === canonicalJson(sourceFiles) &&
+    info.latentScale === latentScale && (info.precision ?? "fp32") === precision;
+  return same ? info : undefined;
 }
 
 /** Options of {@link buildRandomModel}. */
@@ -354,15 +431,16 @@ export async function buildRandomModel(
 ): Promise<ModelInfo> {
   const unet = parseUnetConfig(options.unetConfig, "unet config");
   const vq = parseVqModelConfig(options.vqvaeConfig, "vqvae config");
-  return await writeModelFolder(outDir, {
-    unetConfig: options.unetConfig,
-    vqvaeConfig: options.vqvaeConfig,
-    schedulerConfig: options.schedulerConfig,
-    unetWeights: randomWeights(unetParameterShapes(unet), options.seed),
-    vqvaeWeights: randomWeights(vqDecoderParameterShapes(vq), options.seed + 1),
-    source: { id: `random-weights:seed=${options.seed}`, sha256: {} },
-    latentScale: options.latentScale ?? 1,
-    latentScaleReason: "random-weight model",
-    precision: options.precision,
-  }, log);
+  return await withConversionLock(outDir, log ?? (() => {}), () =>
+    writeModelFolder(outDir, {
+      unetConfig: options.unetConfig,
+      vqvaeConfig: options.vqvaeConfig,
+      schedulerConfig: options.schedulerConfig,
+      unetWeights: randomWeights(unetParameterShapes(unet), options.seed),
+      vqvaeWeights: randomWeights(vqDecoderParameterShapes(vq), options.seed + 1),
+      source: { id: `random-weights:seed=${options.seed}`, sha256: {} },
+      latentScale: options.latentScale ?? 1,
+      latentScaleReason: "random-weight model",
+      precision: options.precision,
+    }, log));
 }

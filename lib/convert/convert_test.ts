@@ -245,3 +245,32 @@ Deno.test("conversions started together into one folder take turns and leave one
     assert.deepEqual(names.filter((n) => !n.startsWith(".")), ["model"], names.join(", "));
   });
 });
+
+Deno.test("reuse keeps an intact, current conversion and rebuilds a changed or damaged one", async () => {
+  await withTemp(async (dir) => {
+    const src = join(REF, "tiny-ldm");
+    const lines: string[] = [];
+    const log = (l: string) => lines.push(l);
+    const first = await convertDiffusers(src, dir, { latentScale: 1, reuse: true, log });
+    const mtime = (await Deno.stat(join(dir, "unet.onnx"))).mtime?.getTime();
+    lines.length = 0;
+    const again = await convertDiffusers(src, dir, { latentScale: 1, reuse: true, log });
+    assert.deepEqual(again, first);
+    assert.ok(lines.some((l) => l.endsWith("is up to date")), lines.join("\n"));
+    assert.equal((await Deno.stat(join(dir, "unet.onnx"))).mtime?.getTime(), mtime);
+    // Another latent scale is another conversion.
+    const rescaled = await convertDiffusers(src, dir, { latentScale: 0.5, reuse: true });
+    assert.equal(rescaled.latentScale, 0.5);
+    // A damaged file is rebuilt, not trusted.
+    const bytes = await Deno.readFile(join(dir, "vqvae_decoder.onnx"));
+    bytes[bytes.length - 1] ^= 0xff;
+    await Deno.writeFile(join(dir, "vqvae_decoder.onnx"), bytes);
+    lines.length = 0;
+    const repaired = await convertDiffusers(src, dir, { latentScale: 0.5, reuse: true, log });
+    assert.ok(lines.some((l) => l.startsWith("converting")), lines.join("\n"));
+    assert.equal(
+      await sha256File(join(dir, "vqvae_decoder.onnx")),
+      repaired.sha256["vqvae_decoder.onnx"],
+    );
+  });
+});

@@ -9,7 +9,7 @@ import * as ort from "onnxruntime-node";
 import * as pipelines from "../pipelines/mod.ts";
 import * as render from "../render/mod.ts";
 import type { RunnerDeps, RunnerModel } from "./deps.ts";
-import { verifyModelFiles } from "./model_check.ts";
+import { verifyModelFiles } from "../pipelines/model_files.ts";
 import { defaultPictureDeps } from "./picture_deps.ts";
 
 /** The real runner dependencies. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { Injection } from "./spec.ts";
 

@@ -13,7 +13,7 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
 import {
   fillDistances,

@@ -57,7 +57,7 @@ export { formatShard, inShard, parseShard, type Shard } from "./shard.ts";
 export { acquireLock, type Lock, LockHeldError, type LockHolder } from "../util/lock.ts";
 export { InterruptedError, SIGNAL_EXIT_CODES } from "./interrupt.ts";
 export { DiskFullError } from "./files.ts";
-export { ModelFileError, verifyModelFiles } from "./model_check.ts";
+export { ModelFileError, verifyModelFiles } from "../pipelines/model_files.ts";
 export { frameKey, type KeyContext, keyMaterial } from "./keys.ts";
 export { meanColor, pearson, rmsDistance, summarize } from "./metrics.ts";
 export { EXIT_USAGE, main, parseCliArgs, reportError, runCli, USAGE, UsageError } from "./cli.ts";

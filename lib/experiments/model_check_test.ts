@@ -5,7 +5,7 @@ import { resolveModel } from "../pipelines/resolve.ts";
 import { sha256File } from "../util/hash.ts";
 import { fakeDeps, quietWriter } from "./_fakes.ts";
 import { main } from "./cli.ts";
-import { ModelFileError, verifyModelFiles } from "./model_check.ts";
+import { ModelFileError, verifyModelFiles } from "../pipelines/model_files.ts";
 
 const root = await Deno.makeTempDir({ prefix: "model_check_" });
 const converted = await resolveModel("tiny", { modelsDir: join(root, "models") });

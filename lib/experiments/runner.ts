@@ -8,7 +8,7 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
 import type { RunnerDeps, RunnerModel } from "./deps.ts";

@@ -10,12 +10,9 @@
  * @module
  */
 
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { convertDiffusers, CONVERTER_VERSION } from "../convert/convert.ts";
-import { sha256File } from "../util/hash.ts";
-import { type ModelInfo, readModelInfo } from "./model.ts";
-import { acquireLock } from "../util/lock.ts";
+import { convertDiffusers } from "../convert/convert.ts";
 
 /** The bundled test checkpoint (random weights, same block types as the paper's model). */
 export const TINY_SOURCE: string = fileURLToPath(
@@ -57,71 +54,21 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a converted folder was made by this converter from exactly these source files. */
-async function upToDate(outDir: string, srcDir: string): Promise<boolean> {
-  let info: ModelInfo;
-  try {
-    info = await readModelInfo(outDir);
-  } catch {
-    return false;
-  }
-  if (info.converterVersion !== CONVERTER_VERSION) return false;
-  const recorded = info.source?.sha256 ?? {};
-  if (Object.keys(recorded).length === 0) return false;
-  for (const [file, hash] of Object.entries(recorded)) {
-    const path = join(srcDir, file);
-    if (!(await isFile(path)) || (await sha256File(path)) !== hash) return false;
-  }
-  for (const [file, hash] of Object.entries(info.sha256 ?? {})) {
-    const path = join(outDir, file);
-    if (!(await isFile(path)) || (await sha256File(path)) !== hash) return false;
-  }
-  return true;
-}
-
+/** Converts `srcDir` into `outDir` unless it already holds an intact, current conversion of it. */
 async function convertCached(
   srcDir: string,
   outDir: string,
   options: { latentScale?: number; sourceId: string; log?: (line: string) => void },
 ): Promise<string> {
-  if (await upToDate(outDir, srcDir)) return outDir;
-  const parent = dirname(outDir);
-  await Deno.mkdir(parent, { recursive: true });
-  const lock = await acquireLock(join(parent, `.${basename(outDir)}.lock`), {
-    wait: true,
-    log: (line) => options.log?.(line),
-    what: `the conversion into ${outDir}`,
-  });
-  try {
-    // Another process may have converted it while we waited for the lock.
-    if (!(await upToDate(outDir, srcDir))) {
-      await removeConversionLeftovers(outDir);
-      options.log?.(`converting ${srcDir} into ${outDir}`);
-      await convertDiffusers(srcDir, outDir, options);
-    }
-  } finally {
-    await lock.release();
-  }
+  await convertDiffusers(srcDir, outDir, { ...options, reuse: true });
   return outDir;
 }
 
-/** Staging folders of conversions that were killed (`<name>.partial-*`, `<name>.old-*`). */
-async function removeConversionLeftovers(outDir: string): Promise<void> {
-  const name = basename(outDir);
-  const parent = dirname(outDir);
-  for await (const entry of Deno.readDir(parent)) {
-    const rest = entry.name.startsWith(name) ? entry.name.slice(name.length) : "";
-    if (entry.isDirectory && /^\.(partial|old)-[0-9a-f]{8}$/.test(rest)) {
-      await Deno.remove(join(parent, entry.name), { recursive: true }).catch(() => {});
-    }
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { deadPid } from "../util/_test_process.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { verifyModelFiles } from "../experiments/model_check.ts";
+import { verifyModelFiles } from "./model_files.ts";
 import { resolveModel } from "./resolve.ts";
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -72,7 +72,7 @@ Deno.test("a damaged tiny conversion is redone; leftovers and a stale lock of a 
     await Deno.mkdir(join(modelsDir, "tiny.partial-0a1b2c3d"));
     const dead = await deadPid();
     await Deno.writeTextFile(
-      join(modelsDir, ".tiny.lock"),
+      join(modelsDir, ".tiny.convert.lock"),
       JSON.stringify({
         pid: dead,
         hostname: Deno.hostname(),
@@ -84,7 +84,7 @@ Deno.test("a damaged tiny conversion is redone; leftovers and a stale lock of a 
     await resolveModel("tiny", { modelsDir, log: (l) => lines.push(l) });
     assert.equal(conversions(lines), 1);
     assert.ok(
-      lines.some((l) => /taking over the stale lock .*\.tiny\.lock/.test(l)),
+      lines.some((l) => /taking over the stale lock .*\.tiny\.convert\.lock/.test(l)),
       lines.join("\n"),
     );
     await verifyModelFiles(tiny);

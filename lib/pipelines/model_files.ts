@@ -68,6 +68,10 @@ export async function verifyModelFiles(
       }`,
     );
   }
+  // Hashing 1.2 GB takes seconds: a folder already verified by this process, whose files have
+  // kept their size and modification time, is not hashed again (resolveModel, then the runner).
+  const signature = await filesSignature(dir, Object.keys(hashes as object), text);
+  if (signature !== undefined && verified.get(dir) === signature) return;
   const started = performance.now();
   for (const [file, expected] of Object.entries(hashes as Record<string, unknown>)) {
     const path = join(dir, file);
@@ -93,4 +97,23 @@ export async function verifyModelFiles(
   }
   const ms = performance.now() - started;
   if (ms > 2000) log(`checked the model files in ${dir} (${(ms / 1000).toFixed(1)} s)`);
+  if (signature !== undefined) verified.set(dir, signature);
+}
+
+/** Folders verified by this process, with the signature of their files at that time. */
+const verified = new Map<string, string>();
+
+/** Sizes and modification times of the listed files and the model.json text, or undefined. */
+async function filesSignature(
+  dir: string,
+  files: string[],
+  infoText: string,
+): Promise<string | undefined> {
+  const parts: unknown[] = [infoText];
+  for (const file of files) {
+    const info = await Deno.stat(join(dir, file)).catch(() => undefined);
+    if (!info?.mtime) return undefined;
+    parts.push([file, info.size, info.mtime.getTime()]);
+  }
+  return JSON.stringify(parts);
 }
