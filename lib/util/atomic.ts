@@ -19,11 +19,27 @@ export function tempPathBeside(path: string): string {
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   const tmp = tempPathBeside(path);
   try {
-    await Deno.writeFile(tmp, data);
+    // Durable before it becomes visible: after a power cut the name holds old or new data,
+    // never an empty file.
+    using file = await Deno.open(tmp, { write: true, createNew: true });
+    let written = 0;
+    while (written < data.length) written += await file.write(data.subarray(written));
+    await file.syncData();
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  }
+  await syncDir(dirname(path));
+}
+
+/** Makes a rename in `dir` durable; a no-op where folders cannot be synced. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    using handle = await Deno.open(dir, { read: true });
+    await handle.syncData();
+  } catch {
+    // Not every platform lets a folder be opened or synced (Windows): the rename still stands.
   }
 }
 

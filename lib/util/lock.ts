@@ -14,7 +14,8 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
+import { tempPathBeside } from "./atomic.ts";
 import { hostname } from "node:os";
 
 /** Who holds a lock: the JSON content of the lock file. */
@@ -178,7 +179,7 @@ export function holderState(holder: LockHolder): HolderState {
 }
 
 async function tryCreate(path: string, text: string): Promise<boolean> {
-  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const tmp = tempPathBeside(path);
   await Deno.writeTextFile(tmp, text);
   try {
     await Deno.link(tmp, path);
@@ -211,9 +212,14 @@ async function breakStaleLock(path: string, stale: LockHolder | null): Promise<v
     throw e;
   }
   const moved = parseHolder(await Deno.readTextFile(aside).catch(() => ""));
-  if (stale && moved && moved.token !== stale.token) {
-    // We moved a live lock taken in the meantime: put it back.
-    await Deno.link(aside, path).catch(() => {});
+  if (moved && moved.token !== stale?.token) {
+    // We moved a live lock taken in the meantime (or the stale one was unreadable and this one is
+    // not): put it back. If that fails, keep the file aside: a lock must never be dropped.
+    try {
+      await Deno.link(aside, path);
+    } catch {
+      return;
+    }
   }
   await Deno.remove(aside).catch(() => {});
 }
