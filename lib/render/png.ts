@@ -11,6 +11,7 @@
 
 import { Image } from "imagescript";
 import pngCodec from "imagescript/png/node.js";
+import { crc32 } from "node:zlib";
 
 /** An opaque 8-bit RGBA raster, row-major, 4 bytes per pixel. */
 export interface RgbaImage {
@@ -139,22 +140,6 @@ export function encodePng(rgba: Uint8Array, width: number, height: number): Prom
 
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
-let crcTable: Uint32Array | null = null;
-
-function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /**
  * Checks the PNG container (signature, chunk bounds, CRCs, IHDR first, IDAT present, IEND last)
  * so damage is reported in words instead of as a decoder's error code.
@@ -180,7 +165,7 @@ function validatePng(bytes: Uint8Array, source: string): void {
       );
     }
     const crc = view.getUint32(at + 8 + length);
-    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== crc) {
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) >>> 0 !== crc) {
       throw new PngError(source, `CRC mismatch in chunk ${type} at byte ${at} (corrupt data)`);
     }
     if (first && type !== "IHDR") throw new PngError(source, "first chunk is not IHDR");
