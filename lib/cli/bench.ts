@@ -71,8 +71,9 @@ if (import.meta.main) {
     await writeTextFileAtomic(options.json, JSON.stringify(result, null, 2) + "\n");
     console.error(`bench: wrote ${options.json}`);
   }
-  if (!options.small) {
-    // Runs with `batch: "auto"` take their batch size from the last full measurement.
+  if (!options.small && !options.batches && !options.attention) {
+    // Runs with `batch: "auto"` take their batch size from the last full measurement of every
+    // batch size with the graphs as converted (a partial bench says nothing about the best).
     const record = benchRecordPath();
     await Deno.mkdir(dirname(record), { recursive: true });
     await writeTextFileAtomic(record, JSON.stringify(result, null, 2) + "\n");

@@ -29,12 +29,12 @@ export interface BatchChoice {
  * Resolves the spec's `batch` for a run.
  *
  * @param batch the spec's value
- * @param run the device the model runs on and its latent size (a bench of another size or device
- *   says nothing about this run)
+ * @param run the device, latent size and thread count of the run: the bench record is a CPU
+ *   measurement, and says nothing about another device, model size or thread count
  */
 export async function chooseBatch(
   batch: number | "auto",
-  run: { device: string; latentSize: number; benchFile?: string },
+  run: { device: string; latentSize: number; threads?: number; benchFile?: string },
 ): Promise<BatchChoice> {
   if (batch !== "auto") return { size: batch, source: "spec" };
   const file = run.benchFile ?? benchRecordPath();
@@ -43,7 +43,8 @@ export async function chooseBatch(
     const best = record?.unet?.best?.batch;
     if (
       Number.isInteger(best) && best >= 1 && record?.settings?.latentSize === run.latentSize &&
-      (record?.settings?.device ?? "cpu") === run.device
+      run.device === "cpu" &&
+      (run.threads === undefined || record?.settings?.threads === run.threads)
     ) {
       return { size: best, source: `bench ${file}` };
     }

@@ -15,7 +15,7 @@ Deno.test("auto uses the bench record only for the same device and latent size",
     const file = join(dir, "bench.json");
     await Deno.writeTextFile(
       file,
-      JSON.stringify({ settings: { latentSize: 64 }, unet: { best: { batch: 4 } } }),
+      JSON.stringify({ settings: { latentSize: 64, threads: 2 }, unet: { best: { batch: 4 } } }),
     );
     assert.deepEqual(
       await chooseBatch("auto", { device: "cpu", latentSize: 64, benchFile: file }),
@@ -26,6 +26,13 @@ Deno.test("auto uses the bench record only for the same device and latent size",
     );
     const tiny = await chooseBatch("auto", { device: "cpu", latentSize: 16, benchFile: file });
     assert.deepEqual(tiny, { size: DEFAULT_BATCH.cpu, source: "default for cpu" });
+    const oneThread = await chooseBatch("auto", {
+      device: "cpu",
+      latentSize: 64,
+      threads: 1,
+      benchFile: file,
+    });
+    assert.deepEqual(oneThread, { size: DEFAULT_BATCH.cpu, source: "default for cpu" });
     const gpu = await chooseBatch("auto", { device: "cuda", latentSize: 64, benchFile: file });
     assert.deepEqual(gpu, { size: DEFAULT_BATCH.cuda, source: "default for cuda" });
     await Deno.writeTextFile(file, "{ truncated");

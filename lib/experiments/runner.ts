@@ -362,6 +362,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const batch = await chooseBatch(resolved.batch, {
     device: model.device,
     latentSize: model.latentSize,
+    threads: model.threads,
   });
   const batches = batchFrames(todo, batch.size);
 
