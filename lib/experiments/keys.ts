@@ -31,6 +31,24 @@ export interface KeyContext {
   eta: number;
 }
 
+/**
+ * The key context of a run: what every frame of a resolved spec shares on a model. Single runs
+ * and merges build it here, so their keys cannot drift apart.
+ */
+export function keyContextFor(
+  spec: { seed: number | string; steps: number; latentScale?: number },
+  model: { sha256: Readonly<Record<string, string>>; scheduler?: unknown; latentScale: number },
+): KeyContext {
+  return {
+    modelHashes: model.sha256,
+    scheduler: model.scheduler ?? null,
+    seed: String(spec.seed),
+    steps: spec.steps,
+    latentScale: spec.latentScale ?? model.latentScale,
+    eta: 0,
+  };
+}
+
 /** What varies per frame. */
 export interface KeyFrame {
   /** The injected colour, [0, 1]. */

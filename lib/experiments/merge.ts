@@ -25,7 +25,7 @@ import {
 } from "./finish.ts";
 import { removeTempFiles, writeRunFile } from "./files.ts";
 import { throwIfInterrupted } from "./interrupt.ts";
-import { frameKey, type KeyContext } from "./keys.ts";
+import { frameKey, keyContextFor } from "./keys.ts";
 import { acquireLock, type Lock } from "../util/lock.ts";
 import {
   type Manifest,
@@ -223,14 +223,7 @@ export async function mergeShards(
     scheduler?: unknown;
     latentScale: number;
   };
-  const keyContext: KeyContext = {
-    modelHashes: info.sha256,
-    scheduler: info.scheduler ?? null,
-    seed: String(resolved.seed),
-    steps: resolved.steps,
-    latentScale: resolved.latentScale ?? info.latentScale,
-    eta: 0,
-  };
+  const keyContext = keyContextFor(resolved, info);
   const keys = plan.map((frame) => frameKey(keyContext, frame));
 
   const found: { entry: ManifestFrame; from: LoadedShard }[] = [];

@@ -12,7 +12,7 @@ import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
 import type { RunnerDeps, RunnerModel } from "./deps.ts";
-import { frameKey, type KeyContext } from "./keys.ts";
+import { frameKey, keyContextFor } from "./keys.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
@@ -325,14 +325,7 @@ interface RunContext {
 async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const { resolved, plan, dir, model, deps, log, now, shard, options } = ctx;
   const signal = options.signal;
-  const keyContext: KeyContext = {
-    modelHashes: model.info.sha256,
-    scheduler: model.info.scheduler ?? null,
-    seed: String(resolved.seed),
-    steps: resolved.steps,
-    latentScale: resolved.latentScale ?? model.info.latentScale,
-    eta: 0,
-  };
+  const keyContext = keyContextFor(resolved, model.info);
   // Indexed by frame index; a shard leaves the other frames' slots empty.
   const keys: string[] = [];
   for (const frame of plan) keys[frame.index] = frameKey(keyContext, frame);
