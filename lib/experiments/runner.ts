@@ -6,7 +6,7 @@
  */
 
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -257,6 +257,8 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
     // Another run may have created the folder too and finished while we waited for the lock:
     // then it is that run's folder, which a failure of ours must never remove.
     if (created && await holdsResults(dir)) created = null;
+    // The folder may have been removed and made again while we waited (see removeEmptyFolders).
+    await Deno.mkdir(join(dir, "frames"), { recursive: true });
     const removed = await removeTempFiles(dir) + await removeTempFiles(join(dir, "frames"));
     if (removed > 0) {
       log(`removed ${removed} temporary file(s) left in ${dir} by an interrupted run`);
@@ -286,8 +288,11 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
     }
   } catch (e) {
     // Nothing written yet into a folder this run created: leave no empty run folder behind.
+    // Only empty folders go, one by one: another run may be waiting to use this one.
     if (lock && !progress.wrote && created) {
-      await Deno.remove(created, { recursive: true }).catch(() => {});
+      await lock.release();
+      lock = undefined;
+      await removeEmptyFolders(dir, created);
     }
     throw e;
   } finally {
@@ -295,11 +300,31 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
   }
 }
 
+/** Removes `dir/frames`, `dir` and its parents up to `top`, each only while empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  const chain = [join(dir, "frames")];
+  for (let d = dir;; d = dirname(d)) {
+    chain.push(d);
+    if (d === top || dirname(d) === d) break;
+  }
+  for (const folder of chain) {
+    try {
+      await Deno.remove(folder);
+    } catch {
+      return; // not empty (or gone): everything above it stays
+    }
+  }
+}
+
 /** Whether a run folder holds a manifest or any frame. */
 async function holdsResults(dir: string): Promise<boolean> {
   if (await Deno.stat(join(dir, MANIFEST_FILE)).then(() => true, () => false)) return true;
-  for await (const entry of Deno.readDir(join(dir, "frames"))) {
-    if (!TEMP_FILE_PATTERN.test(entry.name)) return true;
+  try {
+    for await (const entry of Deno.readDir(join(dir, "frames"))) {
+      if (!TEMP_FILE_PATTERN.test(entry.name)) return true;
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return false;
 }

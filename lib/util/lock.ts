@@ -14,7 +14,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { tempPathBeside } from "./atomic.ts";
 import { hostname } from "node:os";
 
@@ -180,7 +180,14 @@ export function holderState(holder: LockHolder): HolderState {
 
 async function tryCreate(path: string, text: string): Promise<boolean> {
   const tmp = tempPathBeside(path);
-  await Deno.writeTextFile(tmp, text);
+  try {
+    await Deno.writeTextFile(tmp, text);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    // The folder went away while we waited (its creator gave up on it): the lock makes it again.
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await Deno.writeTextFile(tmp, text);
+  }
   try {
     await Deno.link(tmp, path);
     return true;
