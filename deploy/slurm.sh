@@ -49,7 +49,14 @@ fi
 [[ $# -ge 1 ]] || die "usage: [SHARDS=n] [OUT=dir] deploy/slurm.sh <experiment.ts> [run options...]"
 experiment=$1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[[ -f $root/$experiment || -f $experiment ]] || die "no experiment file $experiment"
+# Jobs run from the project root: hand them a path that means the same file from there.
+if [[ -f $experiment ]]; then
+  experiment=$(realpath "$experiment")
+elif [[ -f $root/$experiment ]]; then
+  experiment=$(realpath "$root/$experiment")
+else
+  die "no experiment file $experiment"
+fi
 shards=${SHARDS:-4}
 [[ $shards =~ ^[1-9][0-9]*$ ]] || die "SHARDS must be a positive integer, got '$shards'"
 name=$(basename "$experiment" .ts)
@@ -79,4 +86,7 @@ merge_id=$(sbatch --parsable --chdir="$root" ${extra[@]+"${extra[@]}"} \
 merge_id=${merge_id%%;*}
 
 echo "submitted $shards shard(s) as array job $array_id and the merge as job $merge_id"
-echo "run folder: $root/$out"
+case $out in
+  /*) echo "run folder: $out" ;;
+  *) echo "run folder: $root/$out" ;;
+esac

@@ -429,10 +429,11 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const size = model.imageSize;
   const pixels = new Map<number, Uint8Array>();
   const samplingStarted = performance.now();
+  let progress: Progress | undefined;
   try {
     await save();
     if (todo.length > 0) {
-      const progress = new Progress({
+      progress = new Progress({
         total: todo.length,
         unit: "frames",
         label: resolved.name,
@@ -453,7 +454,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
           onStep: (k, steps) => {
             // Abandon the batch in flight: its frames are recomputed on resume.
             throwIfInterrupted(signal);
-            progress.update(computed + (batch.length * k) / steps);
+            progress?.update(computed + (batch.length * k) / steps);
           },
         });
         const batchMs = performance.now() - started;
@@ -495,6 +496,8 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     }
     throwIfInterrupted(signal);
   } catch (e) {
+    // Close the progress line, so the message that follows starts on a line of its own.
+    progress?.stop();
     await recordStop(e, manifest, save, dir, ctx.planned, plan.length, () => saved, diskAdvice);
   }
   const samplingMs = performance.now() - samplingStarted;

@@ -229,7 +229,15 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     sessions.clear();
     await open("unet.onnx");
   }
-  const decoder = await createSession(join(dir, "vqvae_decoder.onnx"), device, threads);
+  let decoder: ort.InferenceSession;
+  try {
+    decoder = await createSession(join(dir, "vqvae_decoder.onnx"), device, threads);
+  } catch (e) {
+    for (const session of sessions.values()) {
+      await (await session.catch(() => undefined))?.release();
+    }
+    throw e;
+  }
   return {
     dir,
     info,
