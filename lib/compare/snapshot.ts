@@ -315,8 +315,13 @@ async function copyRunRecord(from: string, to: string): Promise<void> {
 /** Replaces `target` by a copy of `source`, via a sibling folder and renames. */
 async function replaceDir(source: string, target: string): Promise<void> {
   const staging = `${target}.new-${crypto.randomUUID().slice(0, 8)}`;
-  await copyRunRecord(source, staging);
-  await replaceDirAtomic(staging, target);
+  try {
+    await copyRunRecord(source, staging);
+    await replaceDirAtomic(staging, target);
+  } catch (e) {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw e;
+  }
 }
 
 /**
