@@ -37,6 +37,8 @@ export interface FakeOptions {
   beforeSample?: (call: number) => void;
   /** Thrown by verifyModel (a damaged model file). */
   verifyError?: Error;
+  /** Thrown by encodeGif (e.g. the disk filled up while writing the video). */
+  gifError?: Error;
   /** Thrown by loadModel (e.g. the GPU is out of memory). */
   loadError?: Error;
 }
@@ -106,6 +108,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
       return encodePng(new Uint8Array(4).fill(255), 1, 1);
     },
     async encodeGif(frames, _w, _h, o) {
+      if (options.gifError) throw options.gifError;
       log.pictures.push(`gif:${frames.length}`);
       await Deno.writeFile(o.out, new Uint8Array([0x47, 0x49, 0x46]));
     },

@@ -303,3 +303,23 @@ Deno.test("a run that fails after waiting for a finished run's lock leaves that 
     assert.equal(manifest.frames.length, 6);
   });
 });
+
+Deno.test("a full disk while writing the video: status failed, the frames kept, the disk named", async () => {
+  await withTempDir(async (root) => {
+    const out = join(root, "run");
+    const full = new Error("No space left on device (os error 28)");
+    const { result } = run(out, { gifError: full });
+    await assert.rejects(
+      result,
+      (e: Error) =>
+        e instanceof DiskFullError && e.message.includes(out) && /frame/.test(e.message),
+    );
+    const manifest = await readDiskManifest(out);
+    assert.equal(manifest.status, "failed");
+    assert.equal(manifest.frames.length, 6);
+    // The same command afterwards finishes without computing a frame again.
+    const again = await run(out).result;
+    assert.equal(again.manifest.status, "complete");
+    assert.equal(again.manifest.summary?.computed, 0);
+  });
+});

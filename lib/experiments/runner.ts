@@ -28,6 +28,7 @@ import { fillDistances, loadAllPixels, makePictures, runSummary, specWarnings } 
 import {
   DiskFullError,
   firstMissingAncestor,
+  isDiskFull,
   removeTempFiles,
   TEMP_FILE_PATTERN,
   type WriteFile,
@@ -503,17 +504,26 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const samplingMs = performance.now() - samplingStarted;
 
   const frames = entries.filter((e): e is ManifestFrame => e !== undefined);
-  if (!shard) {
-    // A shard has no neighbours' pixels and makes no pictures: merge does both.
-    const pictureFrames = await loadAllPixels(frames, pixels, dir, deps.decodePng);
-    fillDistances(entries, pixels);
-    const pictures = await makePictures(resolved, pictureFrames, dir, deps, log);
-    manifest.outputs = pictures.outputs;
-    warnings.push(...pictures.warnings);
+  try {
+    if (!shard) {
+      // A shard has no neighbours' pixels and makes no pictures: merge does both.
+      const pictureFrames = await loadAllPixels(frames, pixels, dir, deps.decodePng);
+      fillDistances(entries, pixels);
+      const pictures = await makePictures(resolved, pictureFrames, dir, deps, log);
+      manifest.outputs = pictures.outputs;
+      warnings.push(...pictures.warnings);
+    }
+    manifest.summary = runSummary(frames, plan.length, samplingMs);
+    manifest.status = "complete";
+    await save();
+  } catch (e) {
+    // The frames are all saved; a failure while making the pictures is recorded like any other
+    // (status "failed" or "interrupted"), and a full disk is reported as such.
+    const error = !(e instanceof DiskFullError) && isDiskFull(e)
+      ? new DiskFullError(dir, diskAdvice(), { cause: e })
+      : e;
+    await recordStop(error, manifest, save, dir, ctx.planned, plan.length, () => saved, diskAdvice);
   }
-  manifest.summary = runSummary(frames, plan.length, samplingMs);
-  manifest.status = "complete";
-  await save();
   return { dir, manifest };
 }
 
