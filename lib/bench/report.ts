@@ -68,20 +68,24 @@ export function formatBench(r: BenchResult): string {
   const f = r.fusedCpu;
   const m = r.machine;
   const largest = r.unet.batches.reduce((a, b) => (b.batch > a.batch ? b : a));
+  // The targets are stated for the full-size CompVis UNet; the tiny model's steps take
+  // milliseconds, so its figures say whether the bench runs, not whether targets are met.
+  const target = (text: string) =>
+    r.mode === "full" ? `(target ${text})` : "(targets apply to full mode)";
   return [
     table.toString(),
     `mode ${r.mode}: UNet ${(r.unet.parameters / 1e6).toFixed(1)} M parameters, ` +
     `${(r.unet.flopsPerFrameStep / 1e9).toFixed(1)} GFLOP per frame-step; ` +
     `VQ decode ${(r.vqDecode.flopsPerImage / 1e9).toFixed(1)} GFLOP per image`,
     `best UNet batch ${r.unet.best.batch}: ${r.unet.best.gflops.toFixed(1)} GFLOP/s = ` +
-    `${r.unet.best.ratioToMatmul.toFixed(2)} × MatMul (target ≥ 1.05)`,
+    `${r.unet.best.ratioToMatmul.toFixed(2)} × MatMul ${target("≥ 1.05")}`,
     `sampler overhead: ${r.samplerOverhead.overheadMsPerStep.toFixed(2)} ms per step = ` +
-    `${(100 * r.samplerOverhead.share).toFixed(3)} % of a step (target ≤ 1 %)`,
+    `${(100 * r.samplerOverhead.share).toFixed(3)} % of a step ${target("≤ 1 %")}`,
     `fused loop on the CPU (${f.steps} steps, batch 1): ${f.fusedMsPerStep.toFixed(1)} ms per ` +
     `step vs ${f.stepwiseMsPerStep.toFixed(1)} ms step by step (for information)`,
     ...gpuLines,
     `peak RSS at batch ${largest.batch}: ${(largest.peakRssBytes / GIB).toFixed(2)} GiB ` +
-    `(target ≤ 6 GiB at batch 8)`,
+    target("≤ 6 GiB at batch 8"),
     `machine: ${m.cpu}, ${m.cores} cores, ${m.os}; load ${m.loadAverage.join(" ")} before, ` +
     `${r.loadAverageAfter.join(" ")} after; Deno ${m.deno}, onnxruntime ${m.onnxruntime}; ` +
     `${r.settings.threads} threads, attention ${r.settings.attention}, median of ${r.settings.runs}`,
