@@ -246,6 +246,8 @@ export async function writeModelFolder(
     const unetSaved = await saveModel(unetFile, unetGraph, {
       externalData: weightBytes(unetGraph.initializers) > EXTERNAL_DATA_BYTES,
     });
+    // Hashed by the writer from the bytes it wrote: 1.2 GB is not read back.
+    const written: Record<string, string> = { ...unetSaved.sha256 };
     log(`building ${FUSED_LOOP_FILE}`);
     const loopGraph = buildDenoiseLoopGraph(unetGraph, {
       predictionType: scheduler.prediction_type,
@@ -253,21 +255,21 @@ export async function writeModelFolder(
     });
     // The loop's body reads the UNet's weights: with external data it points into unet.onnx.data
     // (same names, same offsets) rather than storing a second copy.
-    await saveModel(join(staging, FUSED_LOOP_FILE), loopGraph, {
+    const loopSaved = await saveModel(join(staging, FUSED_LOOP_FILE), loopGraph, {
       sharedData: unetSaved.dataPath
         ? { file: basename(unetSaved.dataPath), layout: unetSaved.layout }
         : undefined,
     });
+    Object.assign(written, loopSaved.sha256);
     log("building vqvae_decoder.onnx");
     const vqGraph = buildVqDecoderGraph(vqConfig, parts.vqvaeWeights, { precision });
-    await saveModel(join(staging, "vqvae_decoder.onnx"), vqGraph, {
+    const vqSaved = await saveModel(join(staging, "vqvae_decoder.onnx"), vqGraph, {
       externalData: weightBytes(vqGraph.initializers) > EXTERNAL_DATA_BYTES,
     });
+    Object.assign(written, vqSaved.sha256);
     const sha256: Record<string, string> = {};
-    for (
-      const entry of [...Deno.readDirSync(staging)].sort((a, b) => a.name.localeCompare(b.name))
-    ) {
-      sha256[entry.name] = await sha256File(join(staging, entry.name));
+    for (const name of Object.keys(written).sort((a, b) => a.localeCompare(b))) {
+      sha256[name] = written[name];
     }
     const latentSize = squareSize(unetConfig.sampleSize);
     const info: ModelInfo & { latentScaleReason: string } = {

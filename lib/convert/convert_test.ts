@@ -274,3 +274,43 @@ Deno.test("reuse keeps an intact, current conversion and rebuilds a changed or d
     );
   });
 });
+
+Deno.test("the converter hashes what it writes as it writes it: no converted file is read back", async () => {
+  await withTemp(async (dir) => {
+    const out = join(dir, "model");
+    const opened: string[] = [];
+    const open = Deno.open;
+    const readFile = Deno.readFile;
+    // Every way the project reads a file (sha256File streams through Deno.open); folders are
+    // opened too, to make renames durable.
+    Deno.open = (path, options) => {
+      const reads = !options?.write && !options?.append && !options?.create;
+      if (reads && Deno.statSync(path).isFile) opened.push(String(path));
+      return open(path, options);
+    };
+    Deno.readFile = (path, options) => {
+      opened.push(String(path));
+      return readFile(path, options);
+    };
+    let info;
+    try {
+      info = await convertDiffusers(join(REF, "tiny-ldm"), out);
+    } finally {
+      Deno.open = open;
+      Deno.readFile = readFile;
+    }
+    const readBack = opened.filter((p) => p.startsWith(out));
+    assert.deepEqual(readBack, [], "converted files read back");
+    assert.ok(opened.some((p) => p.startsWith(join(REF, "tiny-ldm"))), "the source is read");
+    for (const [file, hash] of Object.entries(info.sha256)) {
+      assert.equal(await sha256File(join(out, file)), hash, file);
+    }
+    assert.deepEqual(
+      Object.keys(info.sha256),
+      [...Deno.readDirSync(out)].map((e) => e.name).filter((n) =>
+        n.endsWith(".onnx") ||
+        n.endsWith(".data")
+      ).sort((a, b) => a.localeCompare(b)),
+    );
+  });
+});
