@@ -26,7 +26,7 @@ import {
 } from "../models/mod.ts";
 import { saveModel } from "../onnx/mod.ts";
 import { FUSED_LOOP_FILE, type ModelInfo, readModelInfo } from "../pipelines/model.ts";
-import { verifyModelFiles } from "../pipelines/model_files.ts";
+import { describeFiles, verifyModelFiles, writeVerifiedRecord } from "../pipelines/model_files.ts";
 import { canonicalJson } from "../util/canonical.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
@@ -288,6 +288,8 @@ export async function writeModelFolder(
       precision,
     };
     await writeTextFileAtomic(join(staging, "model.json"), JSON.stringify(info, null, 2) + "\n");
+    // The hashes are those of the bytes just written: the first run need not hash them again.
+    await writeVerifiedRecord(staging, await describeFiles(staging, sha256));
     await replaceDirAtomic(staging, target);
     log(`wrote ${target}`);
     return info;

@@ -14,6 +14,7 @@ import {
   defaultLatentScale,
 } from "./convert.ts";
 import { FUSED_LOOP_FILE } from "../pipelines/model.ts";
+import { verifyModelFiles } from "../pipelines/model_files.ts";
 
 const REF = new URL("../testdata/ldm-reference/", import.meta.url).pathname;
 
@@ -312,5 +313,19 @@ Deno.test("the converter hashes what it writes as it writes it: no converted fil
         n.endsWith(".data")
       ).sort((a, b) => a.localeCompare(b)),
     );
+  });
+});
+
+Deno.test("a conversion records its files as verified: the first check after it hashes nothing", async () => {
+  await withTemp(async (dir) => {
+    const out = join(dir, "model");
+    const info = await convertDiffusers(join(REF, "tiny-ldm"), out);
+    const hashed: string[] = [];
+    const hashFile = (path: string) => (hashed.push(path), sha256File(path));
+    await verifyModelFiles(out, () => {}, { hashFile });
+    assert.deepEqual(hashed, []);
+    // …and the record is the real thing: a full check agrees with it.
+    await verifyModelFiles(out, () => {}, { hashFile, rehash: true });
+    assert.deepEqual(hashed.sort(), Object.keys(info.sha256).map((f) => join(out, f)).sort());
   });
 });
