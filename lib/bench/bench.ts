@@ -9,7 +9,8 @@
  *
  * The temporary folder (about 1.2 GB at full size) is removed however the benchmark ends: done,
  * failed, or stopped through {@link BenchOptions.signal} (the CLI aborts it on SIGINT/SIGTERM),
- * which also kills the measuring child process.
+ * which also kills the measuring child process; folders of benchmarks killed outright are removed
+ * by the next one (see `temp_models.ts`).
  *
  * @module
  */
@@ -35,6 +36,7 @@ import type { OnnxGraph } from "../onnx/graph.ts";
 import { cudaProviderStatus } from "../pipelines/cuda.ts";
 import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.ts";
 import { countFlops } from "./flops.ts";
+import { makeBenchTempDir } from "./temp_models.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import { MATMUL_SIZE, type WorkerResult, type WorkerTask } from "./worker.ts";
 
@@ -199,7 +201,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
 
   const signal = options.signal;
   throwIfInterrupted(signal);
-  const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-" });
+  const temp = await makeBenchTempDir(log);
+  const dir = temp.path;
   log(`temporary models in ${dir} (removed at the end, also on Ctrl-C)`);
   // Every measurement runs in a child; `signal` kills it, and a check between stages stops the
   // building and writing of the graphs.
@@ -377,7 +380,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       ),
     };
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await temp.remove();
   }
 }
 
