@@ -29,7 +29,7 @@ import { FUSED_LOOP_FILE, type ModelInfo, readModelInfo } from "../pipelines/mod
 import { describeFiles, verifyModelFiles, writeVerifiedRecord } from "../pipelines/model_files.ts";
 import { canonicalJson } from "../util/canonical.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
-import { sha256File, sha256Hex } from "../util/hash.ts";
+import { readFileWithSha256, sha256File } from "../util/hash.ts";
 import { replaceDirAtomic, writeTextFileAtomic } from "../util/atomic.ts";
 import { acquireLock } from "../util/lock.ts";
 import { normalizeKeys } from "./keys.ts";
@@ -348,8 +348,8 @@ async function convertLocked(
     const file = await findWeightsFile(join(srcDir, component));
     log(`reading ${file}`);
     // Read once: the same bytes are hashed and parsed (tensors are views into them).
-    const bytes = await Deno.readFile(file);
-    sourceFiles[`${component}/${basename(file)}`] = sha256Hex(bytes);
+    const { bytes, sha256 } = await readFileWithSha256(file);
+    sourceFiles[`${component}/${basename(file)}`] = sha256;
     weightBytes.set(component, { file, bytes });
   }
   for (const name of ["unet/config.json", "vqvae/config.json", "scheduler/scheduler_config.json"]) {
