@@ -29,7 +29,7 @@ Deno.test("verify CLI: exit codes 0, 1 and 2; --json", async () => {
     await Deno.writeTextFile(join(tmp, "manifest.json"), "{");
     const corrupt = captureIo();
     assert.equal(await main([tmp], corrupt.io), 1);
-    assert.match(corrupt.err.join(), /corrupt or truncated manifest/);
+    assert.match(corrupt.err.join(), /manifest\.json is damaged \(not valid JSON/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

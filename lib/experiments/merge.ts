@@ -245,12 +245,6 @@ export async function mergeShards(
             "shard folder holds frames of another run: run the shard again into a fresh folder",
         );
       }
-      if (
-        !/^frames\/[0-9a-f]{64}\.png$/.test(entry.file) ||
-        entry.file !== `frames/${entry.sha256}.png`
-      ) {
-        throw new MergeError(`${where}: bad file name ${describeValue(entry.file)}`);
-      }
       if (found[index]) {
         throw new MergeError(`${where}: listed twice`);
       }
