@@ -337,7 +337,8 @@ export async function mergeShards(
       createdAt: shards.map((s) => s.manifest.createdAt).sort()[0],
       updatedAt: now().toISOString(),
       spec: resolved,
-      model: first.manifest.model,
+      // What identifies the model; a first-release shard's `dir` (a machine's path) is dropped.
+      model: { spec: first.manifest.model.spec, info: first.manifest.model.info },
       runtime: first.manifest.runtime,
       mergedFrom: [...shards].sort((a, b) => a.shard.index - b.shard.index).map((s) => ({
         dir: s.dir,

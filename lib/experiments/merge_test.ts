@@ -51,7 +51,6 @@ function merge(out: string, dirs: string[]) {
 function stable(manifest: Manifest): unknown {
   const copy = structuredClone(manifest) as Partial<Manifest> & Record<string, unknown>;
   for (const key of ["createdAt", "updatedAt", "runtime", "runId", "mergedFrom"]) delete copy[key];
-  delete (copy.model as Record<string, unknown>).dir;
   delete (copy.summary as Record<string, unknown> | null)?.samplingMs;
   for (const frame of copy.frames!) delete (frame as Partial<typeof frame>).timings;
   return copy;
