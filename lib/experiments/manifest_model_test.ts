@@ -8,12 +8,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compareRuns } from "../compare/manifest_diff.ts";
 import { openRun } from "../compare/run_folder.ts";
-import { fakeDeps, quietWriter } from "./_fakes.ts";
+import { fakeDeps, quietWriter, withTempDir } from "./_fakes.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { type Manifest, MANIFEST_FILE } from "./manifest.ts";
 import { mergeShards } from "./merge.ts";
 import { runExperiment } from "./runner.ts";
 import type { Shard } from "./shard.ts";
+
+const PREFIX = "manifest_model_test_";
 
 const spec = {
   name: "model-record-test",
@@ -27,15 +29,6 @@ const spec = {
 
 /** Where the first release's snapshots recorded the tiny model. */
 const FIRST_RELEASE_DIR = "/work/main/models/tiny";
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "manifest_model_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** Fake deps whose model is loaded from `modelDir`. */
 function depsFrom(modelDir: string) {
@@ -72,7 +65,7 @@ async function asFirstRelease(dir: string): Promise<void> {
 }
 
 Deno.test("a run with --out elsewhere records what identifies the model, not its folder", async () => {
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const modelDir = join(root, "machine", "models", "tiny");
     const out = join(root, "elsewhere", "run");
     await run(out, modelDir).result;
@@ -89,7 +82,7 @@ Deno.test("a run with --out elsewhere records what identifies the model, not its
 });
 
 Deno.test("the same model files in two folders are the same model for compare", async () => {
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const a = join(root, "a");
     const b = join(root, "b");
     await run(a, join(root, "here", "tiny")).result;
@@ -101,7 +94,7 @@ Deno.test("the same model files in two folders are the same model for compare", 
 });
 
 Deno.test("resuming a first-release run folder (absolute model.dir) reuses its frames", async () => {
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const out = join(root, "run");
     const first = (await run(out, join(root, "models", "tiny")).result).manifest;
     await asFirstRelease(out);
@@ -114,7 +107,7 @@ Deno.test("resuming a first-release run folder (absolute model.dir) reuses its f
 });
 
 Deno.test("merging first-release shards records no model folder", async () => {
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const dirs = [join(root, "shard-0"), join(root, "shard-1")];
     for (const [index, dir] of dirs.entries()) {
       await run(dir, join(root, `node-${index}`, "tiny"), { index, count: 2 }).result;

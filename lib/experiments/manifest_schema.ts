@@ -117,10 +117,13 @@ const frameSchema = object({
   }).optional(),
   colorIndex: integer(0).optional(),
   identity: frameIdentitySchema.optional(),
-}).refine((f) => f.file === frameFileName(f.sha256), {
-  error: FRAME_FILE_RULE,
-  path: ["file"],
-});
+}).refine(
+  // Only where file and sha256 are well-formed on their own (else that is the one problem).
+  (f) =>
+    !FRAME_FILE_PATTERN.test(String(f.file)) || !SHA256_PATTERN.test(String(f.sha256)) ||
+    f.file === frameFileName(f.sha256),
+  { error: FRAME_FILE_RULE, path: ["file"] },
+);
 
 const summarySchema = object({
   frames: integer(0),

@@ -10,11 +10,13 @@ import { main as compareMain } from "../cli/compare.ts";
 import { main as verifyMain } from "../cli/verify.ts";
 import { captureIo } from "../compare/_test_util.ts";
 import { openRun } from "../compare/run_folder.ts";
-import { fakeDeps, quietWriter } from "./_fakes.ts";
+import { fakeDeps, quietWriter, withTempDir } from "./_fakes.ts";
 import { type Manifest, MANIFEST_FILE, readManifest } from "./manifest.ts";
 import { mergeShards } from "./merge.ts";
 import { runExperiment } from "./runner.ts";
 import type { Shard } from "./shard.ts";
+
+const PREFIX = "manifest_schema_test_";
 
 const spec = {
   name: "schema-test",
@@ -25,15 +27,6 @@ const spec = {
   frames: { count: 4 },
   batch: 2,
 };
-
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "manifest_schema_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 function run(out: string, shard?: Shard) {
   const { deps, log } = fakeDeps();
@@ -169,7 +162,7 @@ const BAD_MANIFESTS: [string, Mutation | string, string][] = [
 ];
 
 Deno.test("a table of bad manifests: each refused by runner, merge, verify and compare with one message", async () => {
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const [dir, other] = await twoShards(root);
     const path = join(dir, MANIFEST_FILE);
     const good = await Deno.readTextFile(path);
@@ -199,7 +192,7 @@ Deno.test("a table of bad manifests: each refused by runner, merge, verify and c
 Deno.test("the old frame-path discrepancy: a frame file not named by its SHA-256 is refused by all alike", async () => {
   // The first release had two rules: compare and verify accepted any path inside the folder (so
   // verify said OK here), the runner silently recomputed such a frame, and merge refused it.
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const [dir, other] = await twoShards(root);
     const path = join(dir, MANIFEST_FILE);
     const manifest: Manifest = JSON.parse(await Deno.readTextFile(path));
@@ -221,7 +214,7 @@ Deno.test("a manifest of the first release (model.dir, no new fields) is read by
   const fixture = new URL("./testdata/first_release_manifest.json", import.meta.url);
   const text = await Deno.readTextFile(fixture);
   assert.match(text, /"dir": "\/work\/main\/models\/tiny"/, "the fixture is such a manifest");
-  await withTempDir(async (dir) => {
+  await withTempDir(PREFIX, async (dir) => {
     await Deno.writeTextFile(join(dir, MANIFEST_FILE), text);
     const read = await readManifest(dir);
     assert.deepEqual(read, JSON.parse(text), "read as found, nothing dropped");
@@ -230,7 +223,7 @@ Deno.test("a manifest of the first release (model.dir, no new fields) is read by
 });
 
 Deno.test("the optional fields other parts of fluidity add validate, and unknown fields pass through", async () => {
-  await withTempDir(async (root) => {
+  await withTempDir(PREFIX, async (root) => {
     const [dir] = await twoShards(root);
     const path = join(dir, MANIFEST_FILE);
     const manifest = JSON.parse(await Deno.readTextFile(path));
