@@ -16,7 +16,7 @@ import type { Injection, ResolvedExperiment } from "./spec.ts";
 import type { Shard } from "./shard.ts";
 import type { MetricsSummary } from "./metrics.ts";
 import type { EmbedderInfo } from "../identity/embedder.ts";
-import { frameFileName, ManifestFormatError, parseManifestText } from "./manifest_schema.ts";
+import { isFrameFileOf, ManifestFormatError, parseManifestText } from "./manifest_schema.ts";
 
 export { MANIFEST_VERSION } from "./manifest_schema.ts";
 
@@ -227,7 +227,7 @@ export async function reusableFrames(
   for (const frame of manifest.frames) {
     // The frame-path rule of the schema (readManifest has checked it; a manifest built in code
     // may not have been): nothing outside dir/frames/ is read.
-    if (reusable.has(frame.key) || frame.file !== frameFileName(frame.sha256)) continue;
+    if (reusable.has(frame.key) || !isFrameFileOf(frame.file, frame.sha256)) continue;
     let ok = verified.get(frame.file);
     if (ok === undefined) {
       const path = join(dir, frame.file);

@@ -36,6 +36,12 @@ export function frameFileName(sha256: string): string {
   return `frames/${sha256}.png`;
 }
 
+/** The frame-path rule: whether `file` is `frames/<sha256>.png` for this well-formed `sha256`. */
+export function isFrameFileOf(file: unknown, sha256: unknown): boolean {
+  return typeof file === "string" && typeof sha256 === "string" &&
+    SHA256_PATTERN.test(sha256) && file === frameFileName(sha256);
+}
+
 /** Builders that attach the "allowed" text to every check of a field. */
 const sha256 = () => {
   const error = "a SHA-256: 64 lower-case hex digits";
@@ -121,7 +127,7 @@ const frameSchema = object({
   // Only where file and sha256 are well-formed on their own (else that is the one problem).
   (f) =>
     !FRAME_FILE_PATTERN.test(String(f.file)) || !SHA256_PATTERN.test(String(f.sha256)) ||
-    f.file === frameFileName(f.sha256),
+    isFrameFileOf(f.file, f.sha256),
   { error: FRAME_FILE_RULE, path: ["file"] },
 );
 

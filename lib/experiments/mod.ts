@@ -57,6 +57,7 @@ export {
   checkManifestJson,
   FRAME_FILE_RULE,
   frameFileName,
+  isFrameFileOf,
   ManifestFormatError,
   manifestSchema,
   parseManifestText,
