@@ -27,8 +27,8 @@ export const MAX_FRAMES = 1_000_000;
 /**
  * Most frames in a multi-seed run (`seeds` × the frames of the path or list). A grid is meant to
  * be looked at as one picture (`grid.png`) and analysed as one table: 10,000 frames is already
- * 100 seeds × 100 colours, ~1.4 GB of RGBA at 256 px kept in memory for the pictures, and days
- * of sampling on a GPU at the paper's 1000 steps. Larger studies are several runs.
+ * 100 seeds × 100 colours, ~2.6 GB of RGBA at 256 px kept in memory for the pictures, and
+ * hours to days of sampling on a GPU at the paper's 1000 steps. Larger studies are several runs.
  */
 export const MAX_GRID_FRAMES = 10_000;
 
