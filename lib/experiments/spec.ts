@@ -902,7 +902,8 @@ function checkGridSize(
   ].filter(Boolean);
   throw new SpecError(
     "seeds",
-    input.seeds,
+    // The text of --seeds as typed, rather than the range it was read as.
+    typeof overrides.seeds === "string" ? overrides.seeds : input.seeds,
     `at most ${MAX_GRID_FRAMES} frames in a multi-seed run (seeds × frames); here ` +
       `${seeds.length} seeds × ${perSeed} frames = ${total}`,
     notes.length > 0 ? notes.join(", ") : undefined,
