@@ -388,7 +388,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   }
 
   // Frames with equal keys (a colour listed twice) are computed once. The plan is seed-major, so
-  // batches (which never mix seeds) stay full.
+  // a batch (which never mixes seeds) is cut short only at the end of a seed's frames.
   const firstOfKey = new Map<string, PlannedFrame>();
   for (const frame of plan) {
     if (!entries[frame.index] && !firstOfKey.has(keys[frame.index])) {
