@@ -42,6 +42,7 @@ export {
   type SpecOverrides,
 } from "./spec.ts";
 export { planFrames, type PlannedFrame, type SeedGrid, seedGrid } from "./plan.ts";
+export { type FrameGrid, frameGrid, type GridPosition } from "./seed_grid.ts";
 export { type GridColor, injectionGrid, type InjectionGridOptions } from "./grid.ts";
 export {
   defaultRunDir,
