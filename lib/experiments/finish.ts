@@ -184,7 +184,12 @@ export async function makePictures(
     );
     const tileSize = sheet.tileSize ??
       (shown.length > 30 ? Math.min(128, frames[0].width) : undefined);
-    const png = await deps.contactSheet(shown, { columns: sheet.columns, tileSize, title });
+    // A multi-seed sheet showing every frame lines up like the grid: one seed per row.
+    const columns = sheet.columns ??
+      (isMultiSeed(spec) && shown.length === frames.length
+        ? frames.length / seeds.length
+        : undefined);
+    const png = await deps.contactSheet(shown, { columns, tileSize, title });
     await writeRunFile(join(dir, "contact_sheet.png"), png, PICTURE_ADVICE);
     outputs.contactSheet = "contact_sheet.png";
   }
