@@ -12,7 +12,7 @@ import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
 import type { RunnerDeps, RunnerModel } from "./deps.ts";
-import { frameKey, keyContextFor } from "./keys.ts";
+import { frameKeys } from "./keys.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
@@ -23,8 +23,15 @@ import {
 import { meanColor } from "./metrics.ts";
 import { chooseBatch } from "./batch.ts";
 import { batchFrames, planFrames, type PlannedFrame } from "./plan.ts";
-import { type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
-import { fillDistances, loadAllPixels, makePictures, runSummary, specWarnings } from "./finish.ts";
+import { isMultiSeed, type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
+import {
+  emptyOutputs,
+  fillDistances,
+  loadAllPixels,
+  makePictures,
+  runSummary,
+  specWarnings,
+} from "./finish.ts";
 import {
   DiskFullError,
   firstMissingAncestor,
@@ -145,6 +152,7 @@ const DEP_NAMES = Object.keys(
     encodePng: 0,
     decodePng: 0,
     contactSheet: 0,
+    gridSheet: 0,
     pathPlot: 0,
     encodeGif: 0,
     encodeMp4: 0,
@@ -171,8 +179,10 @@ async function runtimeInfo(model: RunnerModel, deps: RunnerDeps): Promise<Manife
   };
 }
 
-function seedForSampler(seed: number | string): number | bigint {
-  return typeof seed === "number" ? seed : BigInt(seed);
+/** A frame's decimal seed as the sampler takes it (a number where exact, as before grids). */
+function seedForSampler(seed: string): number | bigint {
+  const n = BigInt(seed);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 /** A model reference that resolves to nothing is a bad value of the spec's `model` field. */
@@ -351,10 +361,10 @@ interface RunContext {
 async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const { resolved, plan, dir, model, deps, log, now, shard, options } = ctx;
   const signal = options.signal;
-  const keyContext = keyContextFor(resolved, model.info);
   // Indexed by frame index; a shard leaves the other frames' slots empty.
-  const keys: string[] = [];
-  for (const frame of plan) keys[frame.index] = frameKey(keyContext, frame);
+  const keys = frameKeys(resolved, model.info, plan);
+  const latentScale = resolved.latentScale ?? model.info.latentScale;
+  const multiSeed = isMultiSeed(resolved);
 
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -367,10 +377,18 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const entries: (ManifestFrame | undefined)[] = new Array(ctx.planned).fill(undefined);
   for (const frame of plan) {
     const old = reusable.get(keys[frame.index]);
-    if (old) entries[frame.index] = toEntry(frame, keys[frame.index], { ...old, computed: false });
+    if (old) {
+      entries[frame.index] = toEntry(
+        frame,
+        keys[frame.index],
+        { ...old, computed: false },
+        multiSeed,
+      );
+    }
   }
 
-  // Frames with equal keys (a colour listed twice) are computed once.
+  // Frames with equal keys (a colour listed twice) are computed once. The plan is seed-major, so
+  // a batch (which never mixes seeds) is cut short only at the end of a seed's frames.
   const firstOfKey = new Map<string, PlannedFrame>();
   for (const frame of plan) {
     if (!entries[frame.index] && !firstOfKey.has(keys[frame.index])) {
@@ -400,7 +418,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     runtime: await runtimeInfo(model, deps),
     frames: [],
     summary: null,
-    outputs: { contactSheet: null, pathPlot: null, video: { mp4: null, gif: null } },
+    outputs: emptyOutputs(resolved),
     warnings,
   };
   const done = () => entries.filter((e) => e !== undefined).length;
@@ -443,13 +461,14 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
         throwIfInterrupted(signal);
         const started = performance.now();
         const { images } = await deps.sample(model, {
-          seed: seedForSampler(resolved.seed),
+          // A batch never mixes seeds (batchFrames): one initial noise for all of it.
+          seed: seedForSampler(batch[0].seed),
           steps: resolved.steps,
           colors: batch.map((f) => f.color),
           scale: batch[0].injection.scale,
           window: batch[0].injection.window,
           mode: batch[0].injection.mode,
-          latentScale: keyContext.latentScale,
+          latentScale,
           onStep: (k, steps) => {
             // Abandon the batch in flight: its frames are recomputed on resume.
             throwIfInterrupted(signal);
@@ -482,7 +501,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
           const key = keys[batch[b].index];
           for (const frame of plan) {
             if (keys[frame.index] !== key || entries[frame.index]) continue;
-            entries[frame.index] = toEntry(frame, key, stored);
+            entries[frame.index] = toEntry(frame, key, stored, multiSeed);
             pixels.set(frame.index, rgba);
           }
         }
@@ -557,6 +576,10 @@ async function recordStop(
   throw e;
 }
 
+/**
+ * The manifest entry of a planned frame. Only multi-seed runs record `seed` and `colorIndex`, so
+ * single-seed manifests stay exactly as they were.
+ */
 function toEntry(
   frame: PlannedFrame,
   key: string,
@@ -564,9 +587,11 @@ function toEntry(
     ManifestFrame,
     "file" | "sha256" | "width" | "height" | "computed" | "timings" | "meanColor"
   >,
+  multiSeed: boolean,
 ): ManifestFrame {
   return {
     index: frame.index,
+    ...(multiSeed ? { seed: frame.seed, colorIndex: frame.colorIndex } : {}),
     t: frame.t,
     ...(frame.label !== undefined ? { label: frame.label } : {}),
     color: frame.color,
