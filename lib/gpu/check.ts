@@ -34,7 +34,11 @@ import {
 } from "../models/mod.ts";
 import { machineInfo } from "../bench/machine.ts";
 import { Progress } from "../hub/progress.ts";
-import { CUDA_INSTALL_COMMAND, cudaProviderStatus } from "../pipelines/cuda.ts";
+import {
+  CUDA_INSTALL_COMMAND,
+  type CudaProviderStatus,
+  cudaProviderStatus,
+} from "../pipelines/cuda.ts";
 import { FUSED_LOOP_FILE } from "../pipelines/model.ts";
 import type { OnnxGraph } from "../onnx/graph.ts";
 import { checkCudaCoverage } from "./cuda_kernels.ts";
@@ -82,6 +86,8 @@ export interface GpuCheckOptions {
   log?: (line: string) => void;
   /** Show a progress line with ETA (default true). */
   progress?: boolean;
+  /** The provider status to act on (default: {@link cudaProviderStatus}); for tests. */
+  providerStatus?: CudaProviderStatus;
 }
 
 /** The versions and hardware a report names. */
@@ -330,7 +336,7 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRep
   const problems: string[] = [];
 
   const environment = await collectEnvironment();
-  const status = cudaProviderStatus();
+  const status = options.providerStatus ?? cudaProviderStatus();
   const provider: GpuCheckReport["provider"] = {
     found: status.available,
     reason: status.reason,
@@ -595,7 +601,9 @@ export function formatGpuCheck(report: GpuCheckReport): string {
     lines.push(
       report.provider.found
         ? `CUDA provider: found (${report.provider.probe ?? ""})`
-        : `CUDA provider not found: ${report.provider.reason}\n  install: ${report.provider.installCommand}`,
+        : `CUDA provider not found: ${report.provider.reason}\n` +
+          `  install (Linux x64): ${report.provider.installCommand}\n` +
+          "  self-test this checker without a GPU: deno task gpu-check --device cpu",
     );
   } else {
     lines.push("self-test on the CPU (device cpu): the checker's own code, no GPU involved");

@@ -34,7 +34,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arch as osArch, platform as osPlatform } from "node:os";
 import * as ort from "onnxruntime-node";
@@ -164,9 +164,11 @@ export function cudaProviderStatus(options: CudaProbeOptions = {}): CudaProvider
       })`,
     };
   }
-  const missing = files.filter((f) => !f.present).map((f) => f.path);
+  const missing = files.filter((f) => !f.present).map((f) => basename(f.path));
   if (missing.length === 0) return { ...base, available: true };
-  const what = `onnxruntime-node's CUDA provider is not installed (missing ${missing.join(", ")})`;
+  const what = `onnxruntime-node's CUDA provider is not installed (missing ${
+    missing.join(" and ")
+  } in ${dir})`;
   const advice = script.state === "ran"
     ? `; onnxruntime-node's install script already ran here without installing it (a failed ` +
       `download, or ONNXRUNTIME_NODE_INSTALL=skip), and Deno runs it only once: delete ` +
