@@ -44,7 +44,12 @@ import type { OnnxGraph } from "../onnx/graph.ts";
 import { checkCudaCoverage } from "./cuda_kernels.ts";
 import { compareToReference, type Comparison, TOLERANCES } from "./compare.ts";
 import { nodeSignatures } from "./node_types.ts";
-import { type CpuPlacementSummary, parsePlacementLog, summarizeCpuPlacement } from "./placement.ts";
+import {
+  type CpuPlacementSummary,
+  ortErrors,
+  parsePlacementLog,
+  summarizeCpuPlacement,
+} from "./placement.ts";
 import { RESULT_PREFIX } from "./worker.ts";
 
 /** Exit codes of `deno task gpu-check`. */
@@ -386,14 +391,24 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRep
           provider.missingSharedLibraries.join(", ")
         }; CUDA 12 and cuDNN 9 must be on LD_LIBRARY_PATH)`
         : "";
-      provider.probe = probe.result.error;
+      const native = ortErrors(probe.stderr);
+      provider.probe = [probe.result.error, ...native].join("\n");
       provider.reason = `the CUDA provider is installed but could not start: ${
         (probe.result.error ?? "").split("\n")[0]
-      }${missing}`;
+      }${native.length ? ` (onnxruntime: ${native.join("; ")})` : ""}${missing}`;
       problems.push(`CUDA provider not found: ${provider.reason}`);
       return report([], [], "provider-not-found");
     }
-    provider.probe = "a one-node session ran on CUDA";
+    const placed = parsePlacementLog(probe.stderr).at(-1)?.providers ?? [];
+    if (!placed.some((p) => p.provider === "CUDAExecutionProvider")) {
+      provider.found = false;
+      provider.reason =
+        "the CUDA provider was registered but onnxruntime placed the probe's node " +
+        `on ${placed.map((p) => p.provider).join(", ") || "no provider it reported"}`;
+      problems.push(`CUDA provider not found: ${provider.reason}`);
+      return report([], [], "provider-not-found");
+    }
+    provider.probe = "a one-node session ran on CUDAExecutionProvider";
   }
 
   // Plan: weights are rough relative costs, for the progress line's ETA.

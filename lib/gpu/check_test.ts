@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ortBinaryDir } from "../pipelines/cuda.ts";
+import { cudaProviderStatus, ortBinaryDir } from "../pipelines/cuda.ts";
 import {
   formatGpuCheck,
   GPU_CHECK_EXIT,
@@ -48,6 +48,43 @@ Deno.test("provider not found: exit code 3, the reason and the install command, 
   } finally {
     await Deno.remove(workDir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "provider files claimed present but absent: onnxruntime's own load error, from its folder",
+  ignore: cudaProviderStatus().available || Deno.build.os !== "linux" ||
+    Deno.build.arch !== "x86_64",
+  async fn() {
+    const workDir = await Deno.makeTempDir({ prefix: "fluidity-gpu-check-test-" });
+    try {
+      const real = cudaProviderStatus();
+      const report = await runGpuCheck({
+        device: "cuda",
+        workDir,
+        progress: false,
+        log: () => {},
+        providerStatus: { ...real, available: true, reason: undefined },
+      });
+      assert.equal(report.exitCode, 3);
+      assert.match(
+        report.provider.reason!,
+        /^the CUDA provider is installed but could not start: /,
+      );
+      // onnxruntime 1.30 really asks for the shared provider library first, in the folder
+      // cuda.ts checks (provider_bridge_ort.cc: "Failed to load library <path> with error: …").
+      const expected = join(ortBinaryDir(), "libonnxruntime_providers_shared.so");
+      assert.ok(
+        report.provider.reason!.includes(`Failed to load library ${expected}`),
+        report.provider.reason,
+      );
+      assert.match(
+        formatGpuCheck(report),
+        /^CUDA provider not found: the CUDA provider is installed/,
+      );
+    } finally {
+      await Deno.remove(workDir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("CPU self-test on the tiny model: placement read, fp32 identical, fp16 within tolerance", async () => {

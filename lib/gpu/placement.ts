@@ -45,13 +45,23 @@ export interface SessionPlacement {
 export function ortLogMessage(
   line: string,
 ): { severity: string; source: string; text: string } | undefined {
-  const match = /\[([VIWEF]):onnxruntime:[^,\]]*, ([^\]]*)\] (.*)$/.exec(line);
+  // Errors and warnings come wrapped in terminal colour codes.
+  // deno-lint-ignore no-control-regex
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
+  const match = /\[([VIWEF]):onnxruntime:[^,\]]*, ([^\]]*)\] (.*)$/.exec(plain);
   if (!match) return undefined;
   return { severity: match[1], source: match[2], text: match[3] };
 }
 
 function emptyPlacement(): SessionPlacement {
   return { providers: [], noCudaKernel: [], forcedToCpu: [], memcpy: [] };
+}
+
+/** The error-level messages of an onnxruntime log (why a provider failed to load, say). */
+export function ortErrors(log: string): string[] {
+  return log.split(/\r?\n/).map(ortLogMessage)
+    .filter((m) => m?.severity === "E" || m?.severity === "F")
+    .map((m) => m!.text.replace(/^.*\[ONNXRuntimeError\] : \d+ : \w+ : /, "").trim());
 }
 
 /**

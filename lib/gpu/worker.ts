@@ -49,10 +49,12 @@ async function probe(device: Device): Promise<unknown> {
   const b = new GraphBuilder({ name: "probe" });
   const x = b.input("x", "float32", [4]);
   b.output(b.add(x, x), "y", "float32", [4]);
-  const session = await ort.InferenceSession.create(
-    serializeModel(b.build()).model,
-    sessionOptions(device, 1),
-  );
+  // Verbose, so that the parent can read where onnxruntime placed the node.
+  ort.env.logLevel = "verbose";
+  const session = await ort.InferenceSession.create(serializeModel(b.build()).model, {
+    ...sessionOptions(device, 1),
+    logSeverityLevel: 0,
+  });
   const out = await session.run({ x: new ort.Tensor("float32", Float32Array.of(1, 2, 3, 4), [4]) });
   const y = Array.from(out.y.data as Float32Array);
   await session.release();
