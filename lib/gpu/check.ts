@@ -53,16 +53,23 @@ import {
 import { RESULT_PREFIX } from "./worker.ts";
 
 /** Exit codes of `deno task gpu-check`. */
-export const GPU_CHECK_EXIT = Object.freeze({
-  /** Everything ran and matched. */
-  ok: 0,
-  /** A check failed: a result outside tolerance, real work on the CPU, or an error on the device. */
-  failed: 1,
-  /** Bad command line. */
-  usage: 2,
-  /** The CUDA provider is not installed, or installed but cannot start (nothing ran on a GPU). */
-  providerNotFound: 3,
-});
+export const GPU_CHECK_EXIT: Readonly<{
+  ok: 0;
+  failed: 1;
+  usage: 2;
+  providerNotFound: 3;
+}> = Object.freeze(
+  {
+    /** Everything ran and matched. */
+    ok: 0,
+    /** A check failed: a result outside tolerance, real work on the CPU, or an error on the device. */
+    failed: 1,
+    /** Bad command line. */
+    usage: 2,
+    /** The CUDA provider is not installed, or installed but cannot start (nothing ran on a GPU). */
+    providerNotFound: 3,
+  } as const,
+);
 
 const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
