@@ -10,6 +10,11 @@ import {
 
 const WITH_CUDA = [{ name: "cpu", bundled: true }, { name: "cuda", bundled: false }];
 
+/** The status on Linux x64 with a CUDA-built binding, for a package folder. */
+function onLinux(packageDir: string) {
+  return cudaProviderStatus({ platform: "linux", arch: "x64", packageDir, backends: WITH_CUDA });
+}
+
 /** A fake Deno node_modules layout: `.deno/onnxruntime-node@1.30.0/node_modules/onnxruntime-node`. */
 async function fakePackage(
   options: { files?: readonly string[]; scriptsRun?: boolean } = {},
@@ -38,22 +43,12 @@ Deno.test("CUDA is available only when both provider libraries are in the binary
   const both = await fakePackage({ files: CUDA_PROVIDER_FILES, scriptsRun: true });
   const onlyCuda = await fakePackage({ files: ["libonnxruntime_providers_cuda.so"] });
   try {
-    const ok = cudaProviderStatus({
-      platform: "linux",
-      arch: "x64",
-      packageDir: both.packageDir,
-      backends: WITH_CUDA,
-    });
+    const ok = onLinux(both.packageDir);
     assert.equal(ok.available, true, ok.reason);
     assert.equal(ok.libraryPath, join(both.binDir, "libonnxruntime_providers_cuda.so"));
     assert.equal(ok.installScript, "ran");
 
-    const half = cudaProviderStatus({
-      platform: "linux",
-      arch: "x64",
-      packageDir: onlyCuda.packageDir,
-      backends: WITH_CUDA,
-    });
+    const half = onLinux(onlyCuda.packageDir);
     assert.equal(half.available, false);
     assert.match(half.reason!, /libonnxruntime_providers_shared\.so/);
     assert.doesNotMatch(half.reason!, /missing [^;]*libonnxruntime_providers_cuda\.so/);
@@ -68,12 +63,7 @@ Deno.test("a missing provider names the install command, and the marker after a 
   const never = await fakePackage();
   const failed = await fakePackage({ scriptsRun: true });
   try {
-    const a = cudaProviderStatus({
-      platform: "linux",
-      arch: "x64",
-      packageDir: never.packageDir,
-      backends: WITH_CUDA,
-    });
+    const a = onLinux(never.packageDir);
     assert.equal(a.available, false);
     assert.equal(a.installScript, "not-run");
     assert.ok(a.reason!.includes(CUDA_INSTALL_COMMAND), a.reason);
@@ -81,12 +71,7 @@ Deno.test("a missing provider names the install command, and the marker after a 
     // Not the ignored ONNXRUNTIME_NODE_INSTALL=cuda12 (install-utils.js:247-271).
     assert.doesNotMatch(a.reason!, /cuda12/);
 
-    const b = cudaProviderStatus({
-      platform: "linux",
-      arch: "x64",
-      packageDir: failed.packageDir,
-      backends: WITH_CUDA,
-    });
+    const b = onLinux(failed.packageDir);
     assert.equal(b.installScript, "ran");
     assert.ok(
       b.reason!.includes(join(failed.root, ".deno", "onnxruntime-node@1.30.0", ".scripts-run")),
