@@ -3,10 +3,12 @@
  * check that a graph uses only those.
  *
  * Source: onnxruntime's generated kernel list `docs/OperatorKernels.md`, section "Operators
- * implemented by CUDAExecutionProvider" (microsoft/onnxruntime, read at commit 001d12d2, a
- * version newer than onnxruntime-node 1.30.0's — it lists opset-23/24/25 registrations — and
- * every registration below predates it: none is newer than opset 21). The file is generated from
- * the kernel registries ("Do not modify directly"), so it is what the provider can place.
+ * implemented by CUDAExecutionProvider" (microsoft/onnxruntime, read at main-branch commit
+ * 001d12d2, which lists registrations up to opset 25). Every registration below covers opset 21
+ * or older, which onnxruntime supports since 1.18, so onnxruntime-node 1.30.0 has them too (its
+ * CUDA provider library itself is downloaded separately, see `lib/pipelines/cuda.ts`). The file
+ * is generated from the kernel registries ("Do not modify directly"), so it is what the provider
+ * can take.
  * Columns: the ONNX operator version the node has at our opset (from ONNX's operator changelog),
  * the CUDA registration covering it, and the types of the input the registration is typed on.
  *
