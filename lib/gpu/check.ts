@@ -166,6 +166,8 @@ export interface GpuCheckReport {
     reason?: string;
     installCommand: string;
     files: { path: string; present: boolean }[];
+    /** Whether Deno ran onnxruntime-node's install script (see `CudaProviderStatus`). */
+    installScript: CudaProviderStatus["installScript"];
     missingSharedLibraries?: string[];
     probe?: string;
   };
@@ -354,6 +356,7 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRep
     reason: status.reason,
     installCommand: CUDA_INSTALL_COMMAND,
     files: status.files,
+    installScript: status.installScript,
   };
   const kernels = await staticKernelCheck();
   for (const u of kernels.uncovered) problems.push(`no CUDA kernel: ${u}`);
@@ -675,7 +678,7 @@ export function formatGpuCheck(report: GpuCheckReport): string {
       );
     }
   }
-  if (report.problems.length) {
+  if (report.problems.length && report.status !== "provider-not-found") {
     lines.push("problems:", ...report.problems.map((p) => `  - ${p}`));
   }
   lines.push(
@@ -691,7 +694,8 @@ export function formatGpuCheck(report: GpuCheckReport): string {
         e.gpu.cuda ? `, CUDA ${e.gpu.cuda}` : ""
       }`
       : `gpu: ${e.gpuNote}`,
-    `provider: ${report.provider.found ? "found" : `not found: ${report.provider.reason}`}`,
+    `provider: ${report.provider.found ? "found" : `not found: ${report.provider.reason}`} ` +
+      `(install script: ${report.provider.installScript})`,
     ...report.provider.files.map((f) => `  ${f.present ? "present" : "missing"} ${f.path}`),
     ...(report.provider.missingSharedLibraries?.length
       ? [`  shared libraries not found: ${report.provider.missingSharedLibraries.join(", ")}`]
