@@ -15,9 +15,10 @@ import { sha256File } from "../util/hash.ts";
 import type { Injection, ResolvedExperiment } from "./spec.ts";
 import type { Shard } from "./shard.ts";
 import type { MetricsSummary } from "./metrics.ts";
+import type { EmbedderInfo } from "../identity/embedder.ts";
+import { isFrameFileOf, ManifestFormatError, parseManifestText } from "./manifest_schema.ts";
 
-/** Version of the manifest layout; readers reject other versions. */
-export const MANIFEST_VERSION = 1;
+export { MANIFEST_VERSION } from "./manifest_schema.ts";
 
 /** File name of the manifest inside a run folder. */
 export const MANIFEST_FILE = "manifest.json";
@@ -59,6 +60,20 @@ export interface ManifestFrame {
   meanColor: [number, number, number];
   /** RMS difference of RGB to the previous frame in [0, 1] units; null for the first frame. */
   distanceToPrevious: number | null;
+  /** Decimal seed of this frame (written by multi-seed runs). */
+  seed?: string;
+  /** Position of the frame's colour in the path or list = grid column (multi-seed runs). */
+  colorIndex?: number;
+  /** Face-identity figures: descriptor (float32 values) and Euclidean distances. */
+  identity?: { descriptor: number[]; toReference: number; toPrevious: number | null };
+}
+
+/** Face-identity record of a run: the embedder and the reference face of every seed. */
+export interface ManifestIdentity {
+  /** The network the descriptors come from. */
+  embedder: EmbedderInfo;
+  /** One reference face per seed. */
+  references: { seed: string; key: string; file: string; sha256: string; descriptor: number[] }[];
 }
 
 /** Pictures made from the frames, as paths relative to the run folder (null = not made). */
@@ -117,8 +132,12 @@ export interface Manifest {
   updatedAt: string;
   /** The resolved spec (defaults applied, overrides merged). */
   spec: ResolvedExperiment;
-  /** The model: the spec as given, the folder it resolved to, and its model.json. */
-  model: { spec: string; dir: string; info: Record<string, unknown> };
+  /**
+   * The model: the spec as given and its model.json (every file's SHA-256: what identifies it).
+   * The folder it was loaded from is not recorded: it is a path on the machine that ran it.
+   * `dir` is found only in manifests of the first release (an absolute path) and is ignored.
+   */
+  model: { spec: string; dir?: string; info: Record<string, unknown> };
   /** Runtime of the latest run. */
   runtime: ManifestRuntime;
   /** Frames in run order; during a run only those done so far. */
@@ -134,12 +153,16 @@ export interface Manifest {
       reused: number;
       /** Wall time of the latest run's sampling, milliseconds. */
       samplingMs: number;
+      /** Identity statistics (owned by lib/identity). */
+      identity?: Record<string, unknown>;
     })
     | null;
   /** Pictures. */
   outputs: ManifestOutputs;
   /** Things the user should know (e.g. no ffmpeg, so no mp4). */
   warnings: string[];
+  /** Face-identity record (runs that measure identity). */
+  identity?: ManifestIdentity;
 }
 
 /** Writes `manifest.json` in `dir` atomically (temporary file + rename). */
@@ -159,20 +182,12 @@ export class ManifestError extends Error {
   }
 }
 
-function damaged(path: string, problem: string): ManifestError {
-  return new ManifestError(
-    path,
-    `${path} ${problem}. It is the record of which frame file holds which image, so it is ` +
-      `not overwritten: move it away (mv ${path} ${path}.bad) and run again to recompute the ` +
-      "frames in this folder, or use another --out",
-  );
-}
-
 /**
- * Reads `manifest.json` from `dir`: null if absent.
+ * Reads `manifest.json` from `dir`: null if absent. It is checked against the one manifest
+ * schema (`manifest_schema.ts`), as `merge`, `compare` and `verify` check it.
  *
- * @throws {ManifestError} naming the file when it is not valid JSON, not a manifest, or of
- *   another manifest version.
+ * @throws {ManifestError} naming the file and the bad field when it is not valid JSON, not a
+ *   manifest, or of another manifest version; the message says how to proceed.
  */
 export async function readManifest(dir: string): Promise<Manifest | null> {
   const path = join(dir, MANIFEST_FILE);
@@ -183,24 +198,17 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
     if (e instanceof Deno.errors.NotFound) return null;
     throw new ManifestError(path, `cannot read ${path}: ${(e as Error).message}`);
   }
-  let manifest: Manifest;
   try {
-    manifest = JSON.parse(text);
+    return parseManifestText(text, path);
   } catch (e) {
-    throw damaged(path, `is damaged (not valid JSON: ${(e as Error).message})`);
-  }
-  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) {
-    throw damaged(path, "is damaged (not a JSON object)");
-  }
-  if (manifest.version !== MANIFEST_VERSION) {
-    throw damaged(
+    if (!(e instanceof ManifestFormatError)) throw e;
+    throw new ManifestError(
       path,
-      `is a manifest of version ${JSON.stringify(manifest.version)}, this program reads ` +
-        `version ${MANIFEST_VERSION}`,
+      `${e.message}. It is the record of which frame file holds which image, so it is ` +
+        `not overwritten: move it away (mv ${path} ${path}.bad) and run again to recompute the ` +
+        "frames in this folder, or use another --out",
     );
   }
-  if (!Array.isArray(manifest.frames)) throw damaged(path, 'is damaged (no "frames" list)');
-  return manifest;
 }
 
 /**
@@ -217,12 +225,9 @@ export async function reusableFrames(
   if (!manifest) return reusable;
   const verified = new Map<string, boolean>();
   for (const frame of manifest.frames) {
-    if (
-      typeof frame?.key !== "string" || typeof frame.file !== "string" ||
-      typeof frame.sha256 !== "string" || reusable.has(frame.key)
-    ) continue;
-    // Frames live in frames/; anything else in a manifest is not ours to read.
-    if (!/^frames\/[0-9a-f]{64}\.png$/.test(frame.file)) continue;
+    // The frame-path rule of the schema (readManifest has checked it; a manifest built in code
+    // may not have been): nothing outside dir/frames/ is read.
+    if (reusable.has(frame.key) || !isFrameFileOf(frame.file, frame.sha256)) continue;
     let ok = verified.get(frame.file);
     if (ok === undefined) {
       const path = join(dir, frame.file);

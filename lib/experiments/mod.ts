@@ -50,8 +50,18 @@ export {
   MANIFEST_VERSION,
   ManifestError,
   type ManifestFrame,
+  type ManifestIdentity,
   readManifest,
 } from "./manifest.ts";
+export {
+  checkManifestJson,
+  FRAME_FILE_RULE,
+  frameFileName,
+  isFrameFileOf,
+  ManifestFormatError,
+  manifestSchema,
+  parseManifestText,
+} from "./manifest_schema.ts";
 export { MergeError, type MergeOptions, mergeShards } from "./merge.ts";
 export { formatShard, inShard, parseShard, type Shard } from "./shard.ts";
 export { acquireLock, type Lock, LockHeldError, type LockHolder } from "../util/lock.ts";

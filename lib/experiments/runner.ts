@@ -394,11 +394,9 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     updatedAt: now().toISOString(),
     spec: resolved,
     ...(shard ? { shard } : {}),
-    model: {
-      spec: resolved.model,
-      dir: model.dir,
-      info: model.info as unknown as Record<string, unknown>,
-    },
+    // Not the folder it was loaded from: a path on this machine, meaningless elsewhere (and in
+    // committed snapshots). The spec as given and model.json's hashes identify the model.
+    model: { spec: resolved.model, info: model.info as unknown as Record<string, unknown> },
     runtime: await runtimeInfo(model, deps),
     frames: [],
     summary: null,
