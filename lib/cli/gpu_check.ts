@@ -11,6 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { makeBenchTempDir } from "../bench/temp_models.ts";
 import { formatGpuCheck, GPU_CHECK_EXIT, type GpuCheckOptions, runGpuCheck } from "../gpu/check.ts";
 import { SIGNAL_EXIT_CODES, type StopSignal, watchSignals } from "../experiments/interrupt.ts";
 
@@ -83,7 +84,10 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const { json, help: _help, ...options } = args;
-  const workDir = await Deno.makeTempDir({ prefix: "fluidity-gpu-check-" });
+  // The benchmark's locked temporary folder: removed however this ends, and by the next bench or
+  // gpu-check if this process is killed outright (its models are ~2.3 GB at full size).
+  const temp = await makeBenchTempDir((m) => console.error(`gpu-check: ${m}`));
+  const workDir = temp.path;
   const controller = new AbortController();
   let stoppedBy: StopSignal | undefined;
   const unwatch = watchSignals((signal) => {
@@ -106,7 +110,7 @@ if (import.meta.main) {
     }
   } finally {
     unwatch();
-    await Deno.remove(workDir, { recursive: true }).catch(() => {});
+    await temp.remove().catch(() => {});
   }
   Deno.exit(code);
 }
