@@ -3,6 +3,8 @@ import {
   buildDenoiseLoopGraph,
   buildUnetGraph,
   buildVqDecoderGraph,
+  LDM_CELEBAHQ_UNET_CONFIG,
+  LDM_CELEBAHQ_VQVAE_CONFIG,
   parseUnetConfig,
   parseVqModelConfig,
   type Precision,
@@ -67,6 +69,30 @@ for (const precision of ["fp32", "fp16"] as const) {
     }
   });
 }
+
+Deno.test({
+  name: "the full-size CompVis graphs (random weights), fp32 and fp16, are covered too",
+  ignore: Deno.env.get("FLUIDITY_SKIP_FULL") === "1",
+  fn() {
+    const unetFull = parseUnetConfig({ ...LDM_CELEBAHQ_UNET_CONFIG });
+    const vqFull = parseVqModelConfig({ ...LDM_CELEBAHQ_VQVAE_CONFIG });
+    const unetWeights = randomWeights(unetParameterShapes(unetFull), 7);
+    const vqWeights = randomWeights(vqDecoderParameterShapes(vqFull), 8);
+    for (const precision of ["fp32", "fp16"] as const) {
+      const unet = buildUnetGraph(unetFull, unetWeights, { precision });
+      const graphs = {
+        unet,
+        loop: buildDenoiseLoopGraph(unet),
+        vq: buildVqDecoderGraph(vqFull, vqWeights, { precision }),
+      };
+      for (const [file, graph] of Object.entries(graphs)) {
+        const coverage = checkCudaCoverage(graph);
+        assert.ok(coverage.nodes.length > 300, `${precision} ${file}`);
+        assert.deepEqual(coverage.uncovered.map((u) => u.reason), [], `${precision} ${file}`);
+      }
+    }
+  },
+});
 
 Deno.test("the coverage check fails for an operator or a type CUDA does not register", () => {
   const b = new GraphBuilder({ name: "bad" });
