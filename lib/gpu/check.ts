@@ -336,6 +336,34 @@ async function int64InputTable(): Promise<(name: string) => boolean | undefined>
   return (name) => table.get(name);
 }
 
+/**
+ * What is wrong with a session's placement on the device under test: on CUDA, any node on the CPU
+ * that is not a shape computation, any node the CUDA provider has no kernel for, or the whole
+ * session on the CPU. The CPU self-test has nothing to judge.
+ */
+export function placementProblem(
+  summary: CpuPlacementSummary,
+  device: "cuda" | "cpu",
+): string | undefined {
+  if (device !== "cuda") return undefined;
+  if (summary.onlyProvider === "CPUExecutionProvider") {
+    return `all ${summary.total} nodes on the CPU`;
+  }
+  const parts: string[] = [];
+  if (summary.cpuCompute.length > 0) {
+    const some = summary.cpuCompute.slice(0, 5).join(", ");
+    parts.push(
+      `${summary.cpuCompute.length} compute nodes on the CPU (${some}${
+        summary.cpuCompute.length > 5 ? ", …" : ""
+      })`,
+    );
+  }
+  if (summary.noCudaKernel.length > 0) {
+    parts.push(`no CUDA kernel for ${summary.noCudaKernel.join(", ")}`);
+  }
+  return parts.length ? parts.join("; ") : undefined;
+}
+
 /** Runs the whole check; never throws for a device failure (it is reported). */
 export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckReport> {
   const started = performance.now();
@@ -446,7 +474,6 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRep
     progress?.increment(weight(model, task));
   };
 
-  const dirs = new Map<string, string>();
   const build = async (model: "tiny" | "full", precision: Precision) => {
     const dir = join(options.workDir, `${model}-${precision}`);
     say(`gpu-check: building the ${model} model (${precision}) in ${dir}`);
@@ -463,7 +490,6 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRep
         precision,
       });
     }
-    dirs.set(`${model}-${precision}`, dir);
     advance(model, "build");
     return dir;
   };
@@ -528,19 +554,10 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<GpuCheckRep
           }
           const summary = summarizeCpuPlacement(sessions[sessions.length - 1], int64Inputs);
           entry.placement[file] = summary;
-          if (
-            device === "cuda" && (summary.cpuCompute.length > 0 || summary.noCudaKernel.length > 0)
-          ) {
+          const problem = placementProblem(summary, device);
+          if (problem) {
             entry.ok = false;
-            problems.push(
-              `${model} ${precision} ${file}: ${summary.cpuCompute.length} compute nodes on the CPU ` +
-                `(${summary.cpuCompute.slice(0, 5).join(", ")}${
-                  summary.cpuCompute.length > 5 ? ", …" : ""
-                })` +
-                (summary.noCudaKernel.length
-                  ? `; no CUDA kernel for ${summary.noCudaKernel.join(", ")}`
-                  : ""),
-            );
+            problems.push(`${model} ${precision} ${file}: ${problem}`);
           }
         }
         const run = await runWorker(

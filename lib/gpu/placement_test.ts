@@ -9,7 +9,7 @@ import {
 } from "../models/mod.ts";
 import { saveModel } from "../onnx/serialize.ts";
 import { parsePlacementLog, summarizeCpuPlacement } from "./placement.ts";
-import { runWorker } from "./check.ts";
+import { placementProblem, runWorker } from "./check.ts";
 
 const TINY = new URL("../testdata/ldm-reference/tiny-ldm/", import.meta.url);
 
@@ -111,4 +111,32 @@ Deno.test("two sessions in one log give two placements, each with its own messag
   assert.equal(summary.onlyProvider, "CUDAExecutionProvider");
   assert.equal(summary.cpu, 0);
   assert.equal(summary.total, 12);
+});
+
+Deno.test("on CUDA, compute nodes on the CPU fail the check; shape computations do not", () => {
+  const [mixed] = parsePlacementLog(CUDA_SESSION);
+  const judged = placementProblem(
+    summarizeCpuPlacement(mixed, (name) => name === "mid/attn/Concat" ? false : undefined),
+    "cuda",
+  );
+  assert.equal(
+    judged,
+    "2 compute nodes on the CPU (Concat (mid/attn/Concat), Col2Im (up/Col2Im)); " +
+      "no CUDA kernel for Col2Im (up/Col2Im)",
+  );
+  // Only Shape/Gather (shape computations) on the CPU: fine.
+  const shapeOnly = CUDA_SESSION.split("\n")
+    .filter((l) => !/Concat|Col2Im/.test(l))
+    .join("\n");
+  const [s] = parsePlacementLog(shapeOnly);
+  assert.equal(summarizeCpuPlacement(s).cpuShapeOnly, 2);
+  assert.equal(placementProblem(summarizeCpuPlacement(s), "cuda"), undefined);
+  // A CUDA session with every node on the CPU fails; the CPU self-test judges nothing.
+  const allCpu = [
+    "2026-12-03 08:21:40.2 [V:onnxruntime:, session_state.cc:1377 VerifyEachNodeIsAssignedToAnEp] Node placements",
+    "2026-12-03 08:21:40.3 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: 9",
+  ].join("\n");
+  const cpuSummary = summarizeCpuPlacement(parsePlacementLog(allCpu)[0]);
+  assert.equal(placementProblem(cpuSummary, "cuda"), "all 9 nodes on the CPU");
+  assert.equal(placementProblem(cpuSummary, "cpu"), undefined);
 });
