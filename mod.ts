@@ -26,6 +26,7 @@ export {
 } from "./lib/noise/mod.ts";
 export * from "./lib/schedulers/mod.ts";
 export * from "./lib/pipelines/mod.ts";
+export * from "./lib/gpu/mod.ts";
 export {
   buildRandomModel,
   COMPVIS_CELEBAHQ,

@@ -20,7 +20,13 @@ export {
   inWindow,
   validateWindow,
 } from "./inject.ts";
-export { CUDA_INSTALL_HINT, type CudaProviderStatus, cudaProviderStatus } from "./cuda.ts";
+export {
+  CUDA_INSTALL_COMMAND,
+  CUDA_INSTALL_HINT,
+  CUDA_PROVIDER_FILES,
+  type CudaProviderStatus,
+  cudaProviderStatus,
+} from "./cuda.ts";
 export {
   type Device,
   FUSED_LOOP_FILE,
