@@ -15,6 +15,7 @@ import { sha256File } from "../util/hash.ts";
 import type { Injection, ResolvedExperiment } from "./spec.ts";
 import type { Shard } from "./shard.ts";
 import type { MetricsSummary } from "./metrics.ts";
+import type { FrameIdentity, IdentitySummary, ManifestIdentity } from "../identity/records.ts";
 
 /** Version of the manifest layout; readers reject other versions. */
 export const MANIFEST_VERSION = 1;
@@ -59,6 +60,8 @@ export interface ManifestFrame {
   meanColor: [number, number, number];
   /** RMS difference of RGB to the previous frame in [0, 1] units; null for the first frame. */
   distanceToPrevious: number | null;
+  /** Face descriptor and identity distances (absent when identity was not computed). */
+  identity?: FrameIdentity;
 }
 
 /** Pictures made from the frames, as paths relative to the run folder (null = not made). */
@@ -69,6 +72,8 @@ export interface ManifestOutputs {
   pathPlot: string | null;
   /** Videos by container. */
   video: { mp4: string | null; gif: string | null };
+  /** Identity distances along the path (`identity_plot.png`); absent without identity. */
+  identityPlot?: string | null;
 }
 
 /** Where and how the frames were computed. */
@@ -134,12 +139,16 @@ export interface Manifest {
       reused: number;
       /** Wall time of the latest run's sampling, milliseconds. */
       samplingMs: number;
+      /** Identity statistics (lib/identity/analysis.ts); absent without identity. */
+      identity?: IdentitySummary;
     })
     | null;
   /** Pictures. */
   outputs: ManifestOutputs;
   /** Things the user should know (e.g. no ffmpeg, so no mp4). */
   warnings: string[];
+  /** The face embedder and the reference faces; absent when identity was not computed. */
+  identity?: ManifestIdentity;
 }
 
 /** Writes `manifest.json` in `dir` atomically (temporary file + rename). */
