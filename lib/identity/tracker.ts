@@ -129,6 +129,8 @@ export class IdentityTracker {
   /** Descriptors of an earlier manifest by PNG SHA-256 (same embedder only). */
   readonly #known = new Map<string, number[]>();
   readonly #previousReferences: IdentityReference[];
+  /** Images embedded so far, and the time the embedder took for them (milliseconds). */
+  readonly cost = { images: 0, ms: 0 };
 
   /** @param previous the folder's earlier manifest, whose descriptors are reused if they apply */
   constructor(host: IdentityHost, previous: Manifest | null) {
@@ -154,12 +156,14 @@ export class IdentityTracker {
   /**
    * Makes sure every seed has its reference face: reused from the earlier manifest when its PNG
    * is intact, taken from a frame of the run with the reference's key (e.g. colors.ts's "none"),
-   * else rendered once and stored in `frames/`. Returns how many were rendered.
+   * else rendered once and stored in `frames/`; seeds whose reference key is in `later` (a frame
+   * of the run still to be computed) wait for that frame. Returns how many were rendered.
    */
   async prepareReferences(
     seeds: readonly string[],
     frames: readonly ManifestFrame[],
     pixels: ReadonlyMap<number, Uint8Array> = new Map(),
+    later: ReadonlySet<string> = new Set(),
   ): Promise<number> {
     let rendered = 0;
     for (const seed of seeds) {
@@ -175,6 +179,8 @@ export class IdentityTracker {
       }
       const frame = found ? undefined : frames.find((f) => f.key === key);
       if (frame) found = { file: frame.file, sha256: frame.sha256, rgba: pixels.get(frame.index) };
+      // A frame of the run is this very image and is still to be made: wait for it.
+      if (!found && later.has(key)) continue;
       if (!found) {
         this.#host.log(`identity: rendering the reference face of seed ${seed} (no injection)`);
         const { rgba, size } = await this.#host.renderReference(seed);
@@ -199,7 +205,10 @@ export class IdentityTracker {
     const size = Math.round(Math.sqrt(images[0].length / 4));
     const { embedder } = this.#host;
     const dimension = embedder.info.dimension;
+    const started = performance.now();
     const out = await embedder.embed(rgbaToNchw(images, size), images.length, size);
+    this.cost.ms += performance.now() - started;
+    this.cost.images += images.length;
     if (out.length !== images.length * dimension) {
       throw new Error(
         `${embedder.info.name} returned ${out.length} values for ${images.length} image(s) of ` +
@@ -211,76 +220,68 @@ export class IdentityTracker {
 
   /** Frames that still need a descriptor (none known for their PNG). */
   missing(frames: readonly ManifestFrame[]): ManifestFrame[] {
-    return frames.filter((f) => !f.identity && !this.#known.has(f.sha256));
+    const seen = new Set<string>();
+    return frames.filter((f) => {
+      if (this.#known.has(f.sha256) || seen.has(f.sha256)) return false;
+      seen.add(f.sha256);
+      return true;
+    });
   }
 
   /**
-   * Gives every frame its descriptor: known ones at once, the others embedded `EMBED_CHUNK` at a
-   * time from `pixelsOf`; `afterChunk` runs after each chunk (distances are filled by then), e.g.
-   * to save the manifest. Call {@link prepareReferences} first.
+   * Computes the descriptors of the frames that have none yet (one per distinct PNG),
+   * `EMBED_CHUNK` images per `embed` call, from `pixelsOf`, then fills the frames' `identity`
+   * ({@link apply}). `afterChunk` runs after each chunk, with the frames already filled, e.g. to
+   * save the manifest.
    */
   async describe(
     frames: readonly ManifestFrame[],
     pixelsOf: (frame: ManifestFrame) => Promise<Uint8Array> | Uint8Array,
     afterChunk?: (done: number, total: number) => Promise<void> | void,
   ): Promise<void> {
-    const todo: ManifestFrame[] = [];
-    const bySha = new Map<string, ManifestFrame[]>();
-    for (const frame of frames) {
-      if (frame.identity) continue;
-      const known = this.#known.get(frame.sha256);
-      if (known) {
-        frame.identity = { descriptor: known, toReference: 0, toPrevious: null };
-        continue;
-      }
-      const same = bySha.get(frame.sha256);
-      if (same) same.push(frame);
-      else {
-        bySha.set(frame.sha256, [frame]);
-        todo.push(frame);
-      }
-    }
-    this.apply(frames);
+    const todo = this.missing(frames);
     for (let start = 0; start < todo.length; start += EMBED_CHUNK) {
       const chunk = todo.slice(start, start + EMBED_CHUNK);
       const images = await Promise.all(chunk.map((f) => pixelsOf(f)));
       const descriptors = await this.#embed(images);
-      chunk.forEach((frame, i) => {
-        this.#known.set(frame.sha256, descriptors[i]);
-        for (const same of bySha.get(frame.sha256)!) {
-          same.identity = { descriptor: descriptors[i], toReference: 0, toPrevious: null };
-        }
-      });
+      chunk.forEach((frame, i) => this.#known.set(frame.sha256, descriptors[i]));
       this.apply(frames);
       await afterChunk?.(Math.min(start + EMBED_CHUNK, todo.length), todo.length);
     }
+    this.apply(frames);
   }
 
   #points(frames: readonly ManifestFrame[]): { frame: ManifestFrame; point: IdentityPoint }[] {
-    return frames.filter((f) => f.identity).map((frame) => ({
-      frame,
-      point: {
-        index: frame.index,
-        seed: frameSeed(frame, this.#host.spec.seed),
-        ...(typeof (frame as { colorIndex?: unknown }).colorIndex === "number"
-          ? { colorIndex: (frame as { colorIndex?: number }).colorIndex }
-          : {}),
-        color: frame.color,
-        descriptor: frame.identity!.descriptor,
-      },
-    }));
+    const seed = this.#host.spec.seed;
+    return frames
+      .filter((f) => this.#known.has(f.sha256) && this.references.has(frameSeed(f, seed)))
+      .map((frame) => {
+        const colorIndex = (frame as { colorIndex?: unknown }).colorIndex;
+        return {
+          frame,
+          point: {
+            index: frame.index,
+            seed: frameSeed(frame, seed),
+            ...(typeof colorIndex === "number" ? { colorIndex } : {}),
+            color: frame.color,
+            descriptor: this.#known.get(frame.sha256)!,
+          },
+        };
+      });
   }
 
   /**
-   * Recomputes `toReference` and `toPrevious` of every frame with a descriptor (a neighbour may
-   * have changed: frames of a resumed run arrive out of order).
+   * Sets `identity` (descriptor, `toReference`, `toPrevious`) of every frame whose descriptor
+   * and reference face are known, recomputing the distances (a neighbour may have arrived since:
+   * frames of a resumed run come out of order); other frames get none yet.
    */
   apply(frames: readonly ManifestFrame[]): void {
+    for (const frame of frames) delete frame.identity;
     const pairs = this.#points(frames);
     const refs = new Map([...this.references].map(([seed, r]) => [seed, r.descriptor]));
     const distances = frameDistances(pairs.map((p) => p.point), refs);
-    pairs.forEach(({ frame }, i) => {
-      frame.identity = { descriptor: frame.identity!.descriptor, ...distances[i] };
+    pairs.forEach(({ frame, point }, i) => {
+      frame.identity = { descriptor: point.descriptor as number[], ...distances[i] };
     });
   }
 
@@ -307,4 +308,13 @@ export class IdentityTracker {
 /** Seeds of the frames, in order of first appearance. */
 export function seedsOf(frames: readonly object[], specSeed: number | string): string[] {
   return [...new Set(frames.map((f) => frameSeed(f, specSeed)))];
+}
+
+/** Content keys of the reference faces of the planned frames' seeds. */
+export function referenceKeys(
+  context: KeyContext,
+  planned: readonly object[],
+  spec: { seed: number | string; injection: Injection },
+): Set<string> {
+  return new Set(seedsOf(planned, spec.seed).map((s) => referenceKey(context, s, spec.injection)));
 }
