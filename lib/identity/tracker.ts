@@ -195,6 +195,7 @@ export class IdentityTracker {
       if (!descriptor) {
         const rgba = found.rgba ?? await readFramePixels(dir, found, decodePng);
         descriptor = (await this.#embed([rgba]))[0];
+        this.#known.set(found.sha256, descriptor);
       }
       this.references.set(seed, { seed, key, file: found.file, sha256: found.sha256, descriptor });
     }
