@@ -92,7 +92,7 @@ Deno.test("a run records descriptors, distances, the reference face, the summary
     assert.equal(s.colorCorrelation.n, 10);
     assert.equal(manifest.outputs.identityPlot, "identity_plot.png");
     const plot = await decodePng(await Deno.readFile(join(dir, "identity_plot.png")));
-    assert.equal(plot.width, 900);
+    assert.equal(plot.width, 1000);
     const onDisk: Manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
     assert.deepEqual(onDisk.identity, identity);
   });

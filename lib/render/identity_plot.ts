@@ -59,8 +59,8 @@ const INK: Rgb8 = [40, 40, 40];
 const BACKGROUND: Rgb8 = [255, 255, 255];
 const PANEL_BACKGROUND: Rgb8 = [248, 248, 248];
 const GRID: Rgb8 = [225, 225, 225];
-const WIDTH = 900;
-const LEFT = 64;
+const WIDTH = 1000;
+const LEFT = 48;
 const RIGHT = 24;
 const STRIP = 16;
 const LEGEND = 34;
@@ -108,7 +108,7 @@ export async function renderIdentityPlot(
   series.forEach((s, k) => {
     const frame = {
       x: LEFT,
-      y: titleHeight + k * (panelHeight + STRIP + panelGap) + (series.length > 1 ? 18 : 6),
+      y: titleHeight + k * (panelHeight + STRIP + panelGap) + 8,
       width: WIDTH - LEFT - RIGHT,
       height: panelHeight,
     };
@@ -133,7 +133,7 @@ export async function renderIdentityPlot(
     }
     canvas.strokeRect(frame.x - 1, frame.y - 1, frame.width + 2, frame.height + 2, [150, 150, 150]);
     if (series.length > 1) {
-      canvas.drawText(font, `seed ${s.seed}`, frame.x, frame.y - 4, 13, INK, "left", "baseline");
+      canvas.drawText(font, `seed ${s.seed}`, frame.x + 8, frame.y + 6, 13, INK, "left", "top");
     }
     // The threshold first, so the data lines stay on top of it.
     const ty = Math.floor(y(input.threshold)) + 0.5; // a pixel centre: a crisp line
@@ -184,11 +184,11 @@ export async function renderIdentityPlot(
   const item = (color: Rgb8, label: string, dashed = false) => {
     if (dashed) canvas.strokeDashed(lx, ly, lx + 26, ly, 1.6, color, 7, 5);
     else canvas.strokeSegment(lx, ly, lx + 26, ly, 2.6, color);
-    lx += 34 + canvas.drawText(font, label, lx + 32, ly, 13, INK, "left", "middle").width + 22;
+    lx += 34 + canvas.drawText(font, label, lx + 32, ly, 13, INK, "left", "middle").width + 16;
   };
-  item(IDENTITY_PLOT_STYLE.toReference, "to the reference face (no injection)");
+  item(IDENTITY_PLOT_STYLE.toReference, "to the reference (no injection)");
   item(IDENTITY_PLOT_STYLE.toPrevious, "to the previous frame");
-  item(IDENTITY_PLOT_STYLE.threshold, `same person below ${input.threshold}`, true);
+  item(IDENTITY_PLOT_STYLE.threshold, `same person < ${input.threshold}`, true);
   canvas.drawText(font, "strip: injected colour", lx, ly, 13, INK, "left", "middle");
   return { width: WIDTH, height, rgba: canvas.rgba, panels };
 }

@@ -39,7 +39,7 @@ Deno.test("identity plot: reference line at its values, threshold line, colour s
   assert.ok(p.y(0.9) < p.y(0.1));
   const png = await identityPlot({ series: [{ seed: "42", points }], threshold: 0.6, title: "t" });
   const decoded = await decodePng(png);
-  assert.equal(decoded.width, 900);
+  assert.equal(decoded.width, 1000);
 });
 
 Deno.test("identity plot: one panel per seed, and nothing to plot is an error", async () => {
