@@ -11,14 +11,18 @@ import { sha256File } from "../lib/util/hash.ts";
 import type { Manifest } from "../lib/experiments/mod.ts";
 import { runDeno as deno } from "../lib/util/_test_process.ts";
 
-const EXPERIMENTS = ["path1", "path2", "path3", "colors", "sensitivity"];
+const EXPERIMENTS = ["path1", "path2", "path3", "colors", "sensitivity", "innate_external"];
 const SMALL = ["--model", "tiny", "--frames", "3", "--steps", "10", "--threads", "1"];
+/** Extra flags per experiment: the multi-seed grid runs 2 of its seeds (2 × 3 frames). */
+const EXTRA: Record<string, string[]> = { innate_external: ["--seeds", "0..1"] };
+/** Frames of each small run. */
+const frameCount = (name: string) => (EXTRA[name] ? 6 : 3);
 
 /** Runs an experiment through `lib/cli/run.ts` or directly; returns its manifest. */
 async function runExperimentFile(name: string, out: string, via: "task" | "direct") {
   const file = `experiments/${name}.ts`;
   const entry = via === "task" ? ["run", "-A", "lib/cli/run.ts", file] : ["run", "-A", file];
-  const result = await deno([...entry, ...SMALL, "--out", out]);
+  const result = await deno([...entry, ...SMALL, ...(EXTRA[name] ?? []), "--out", out]);
   assert.equal(result.code, 0, `${via} ${file} failed:\n${result.stderr}`);
   assert.equal(result.stdout.trim().split("\n").at(-1), out, "prints the run folder");
   const manifest: Manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
@@ -44,18 +48,36 @@ for (const [i, name] of EXPERIMENTS.entries()) {
       assert.equal(manifest.spec.name, name);
       assert.equal(manifest.spec.model, "tiny");
       assert.equal(manifest.spec.steps, 10);
-      assert.equal(manifest.frames.length, 3);
-      assert.deepEqual([manifest.summary!.computed, manifest.summary!.reused], [3, 0]);
+      const n = frameCount(name);
+      assert.equal(manifest.frames.length, n);
+      assert.deepEqual([manifest.summary!.computed, manifest.summary!.reused], [n, 0]);
       for (const frame of manifest.frames) {
         assert.equal(await sha256File(join(out, frame.file)), frame.sha256);
         const image = await decodePng(await Deno.readFile(join(out, frame.file)));
         assert.equal(image.width, 64, "the tiny model decodes to 64×64");
         assert.ok(frame.meanColor.every((c) => c >= 0 && c <= 1));
       }
-      assert.ok(await isPng(join(out, manifest.outputs.contactSheet!)));
+      if (manifest.spec.outputs.contactSheet !== false) {
+        assert.ok(await isPng(join(out, manifest.outputs.contactSheet!)));
+      }
       assert.ok(await isPng(join(out, manifest.outputs.pathPlot!)));
-      const gif = await Deno.readFile(join(out, manifest.outputs.video.gif!));
-      assert.equal(new TextDecoder().decode(gif.subarray(0, 4)), "GIF8");
+      if (manifest.spec.seeds) {
+        // A multi-seed run: seed and colorIndex per frame, and the seeds × colours picture.
+        assert.deepEqual(manifest.frames.map((f) => [f.seed, f.colorIndex]), [
+          ["0", 0],
+          ["0", 1],
+          ["0", 2],
+          ["1", 0],
+          ["1", 1],
+          ["1", 2],
+        ]);
+        const grid = await decodePng(await Deno.readFile(join(out, manifest.outputs.grid!)));
+        assert.ok(grid.width > 3 * 64 && grid.height > 2 * 64, "3 columns and 2 rows of 64 px");
+      }
+      if (manifest.spec.outputs.video !== false) {
+        const gif = await Deno.readFile(join(out, manifest.outputs.video.gif!));
+        assert.equal(new TextDecoder().decode(gif.subarray(0, 4)), "GIF8");
+      }
       const ffmpeg = await findFfmpeg();
       if (
         ffmpeg && manifest.spec.outputs.video && manifest.spec.outputs.video.formats.includes("mp4")
@@ -69,12 +91,12 @@ for (const [i, name] of EXPERIMENTS.entries()) {
       }
 
       const again = await runExperimentFile(name, out, second);
-      assert.deepEqual([again.manifest.summary!.computed, again.manifest.summary!.reused], [0, 3]);
+      assert.deepEqual([again.manifest.summary!.computed, again.manifest.summary!.reused], [0, n]);
       assert.deepEqual(
         again.manifest.frames.map((f) => f.sha256),
         manifest.frames.map((f) => f.sha256),
       );
-      assert.match(again.stderr, /3 frames \(0 computed, 3 reused\)/);
+      assert.match(again.stderr, new RegExp(`${n} frames \\(0 computed, ${n} reused\\)`));
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

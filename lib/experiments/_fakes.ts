@@ -106,6 +106,10 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
       log.pictures.push(`contactSheet:${frames.length}`);
       return encodePng(new Uint8Array(4).fill(255), 1, 1);
     },
+    gridSheet(input) {
+      log.pictures.push(`grid:${input.rows.length}x${input.colors.length}`);
+      return encodePng(new Uint8Array(4).fill(255), 1, 1);
+    },
     pathPlot(input) {
       log.pictures.push(`pathPlot:${input.points.length}`);
       return encodePng(new Uint8Array(4).fill(255), 1, 1);

@@ -1,7 +1,8 @@
 /**
  * Bad input, generated: every spec field, path parameter and command-line flag crossed with the
  * values people get wrong (NaN, ±Infinity, out-of-range numbers and colours, windows outside the
- * steps, zero/negative counts, unknown paths and models, wrong types, bad seeds, bad flags...).
+ * steps, zero/negative counts, unknown paths and models, wrong types, bad seeds, empty, duplicate
+ * or too many seeds of a multi-seed spec, bad flags...).
  * Each must exit 2 with a message naming the field, load nothing, and leave no folder behind.
  *
  * Runs in-process through `main` with fake sampling and the real model resolution; a handful of
@@ -42,6 +43,12 @@ const LIST_SPEC: Spec = {
   ...PATH_SPEC,
   frames: [{ color: [1, 0, 0], t: 0.5 }, { color: "#00ff00", label: "green" }],
 };
+
+const { seed: _seed, ...UNSEEDED } = PATH_SPEC;
+/** A multi-seed spec: 2 seeds × 3 frames. */
+const SEEDS_SPEC: Spec = { ...UNSEEDED, seeds: [1, 2] };
+/** A multi-seed spec with a range: seeds 0 and 1 × 3 frames. */
+const RANGE_SPEC: Spec = { ...UNSEEDED, seeds: { from: 0, count: 2 } };
 
 /** A copy of `spec` with the dotted field set to `value` (objects created along the way). */
 function withField(spec: Spec, field: string, value: unknown): Spec {
@@ -164,6 +171,22 @@ const LIST_FIELDS: [string, unknown[], string?][] = [
   ["frames.0", [{}, null, 5, "red"]],
 ];
 
+/** Multi-seed specs: empty, duplicate, bad and too many seeds, bad ranges. */
+const SEEDS_FIELDS: [string, unknown[], string?][] = [
+  ["seeds", [[], null, "0..7", 5, true, {}, [[1]], { from: 0, count: 10_000 }]],
+  ["seeds", [[1, 1], [3, "3"]], "seeds.1"],
+  ["seeds", [[4, 5, "4"], [3, "1", 1n]], "seeds.2"],
+  ["seeds", [[1, -1], [0, 1.5], [0, "18446744073709551616"], [0, NaN], [0, "0x1"]], "seeds.1"],
+  ["seeds", [{ from: "18446744073709551615", count: 2 }], "seeds.count"],
+];
+
+/** Bad ranges. */
+const RANGE_FIELDS: [string, unknown[], string?][] = [
+  ["seeds.from", [-1, "abc", 1.5, null, "18446744073709551616"]],
+  ["seeds.count", [0, -1, 2.5, NaN, "8", null, 10_001]],
+  ["seeds.to", [7]],
+];
+
 /** Path type × parameter × bad values (checked by `lib/paths` through the spec). */
 const PATH_PARAMS: [string, string, unknown[]][] = [
   ["bouncingBall", "restitution", [2, -0.1, NaN, "0.5"]],
@@ -200,6 +223,11 @@ const FLAG_VALUES: [string, string[], string][] = [
   ["--steps", ["5"], "injection.window"],
   ["--batch", ["0", "-1", "257", "x", "1.5", ""], "batch"],
   ["--seed", ["-1", "1.5", "abc", "18446744073709551616", "0x10", "", "1e3"], "seed"],
+  [
+    "--seeds",
+    ["", "7..3", "1,,2", "-1", "a..b", "1.5", "0x10", "1..", "1,1", "3,4,3", "0..99999", "0..3334"],
+    "seeds",
+  ],
   ["--model", ["", "no/such", "/nonexistent/dir", "not a model", emptyDir], "model"],
   ["--device", ["gpu", "tpu", "", "CPU"], "device"],
   ["--threads", ["0", "-1", "many", "1025", "1.5", ""], "threads"],
@@ -227,6 +255,8 @@ const BAD_COMMAND_LINES: [string[], string][] = [
   [["--wait=yes"], "--wait"],
   [["--help=1"], "--help"],
   [["--shard", "0/2"], "out"],
+  [["--seed", "1", "--seeds", "2..3"], "seeds is"],
+  [["--seeds"], "--seeds"],
 ];
 
 interface Case {
@@ -253,6 +283,11 @@ function buildCases(): Case[] {
     ...specCases(PATH_SPEC, SPEC_FIELDS, "spec"),
     ...specCases(TIMES_SPEC, TIMES_FIELDS, "times spec"),
     ...specCases(LIST_SPEC, LIST_FIELDS, "list spec"),
+    ...specCases(SEEDS_SPEC, SEEDS_FIELDS, "seeds spec"),
+    ...specCases(RANGE_SPEC, RANGE_FIELDS, "seeds range spec"),
+    // Both seed and seeds, or neither.
+    ...specCases(PATH_SPEC, [["seeds", [[1, 2], { from: 0, count: 2 }]]], "seed and seeds"),
+    ...specCases(UNSEEDED, [["seed", [undefined]]], "no seed"),
   ];
   for (const [type, param, values] of PATH_PARAMS) {
     values.forEach((value, i) =>
@@ -324,7 +359,7 @@ async function listTree(dir: string): Promise<string[]> {
 }
 
 Deno.test("the base specs are valid: the bad inputs below fail because of the bad value", async () => {
-  for (const spec of [PATH_SPEC, TIMES_SPEC, LIST_SPEC]) {
+  for (const spec of [PATH_SPEC, TIMES_SPEC, LIST_SPEC, SEEDS_SPEC, RANGE_SPEC]) {
     const out = join(root, "valid", String(Math.random()).slice(2));
     const { code, text } = await runCase(spec, [], out);
     assert.equal(code, 0, text);

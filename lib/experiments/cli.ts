@@ -14,7 +14,13 @@ import { z } from "zod";
 import { InterruptedError, type StopSignal, watchSignals } from "./interrupt.ts";
 import { runExperiment, type RunOptions } from "./runner.ts";
 import { parseShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
-import { describeValue, resolveExperiment, SpecError, type SpecOverrides } from "./spec.ts";
+import {
+  describeValue,
+  MAX_GRID_FRAMES,
+  resolveExperiment,
+  SpecError,
+  type SpecOverrides,
+} from "./spec.ts";
 
 /** Exit code for a bad spec, flag or flag value. */
 export const EXIT_USAGE = 2;
@@ -37,7 +43,11 @@ Options (each replaces the spec's value for this run and is checked like the spe
                            fraction of the trajectory (marked in the manifest: not the paper's)
   --preview-steps <n>      the same with n steps
   --batch <n>              frames per sampler call (speed/memory only; images are the same)
-  --seed <n>               seed of the initial noise (0 … 2**64-1)
+  --seed <n>               seed of the initial noise (0 … 2**64-1); for a multi-seed spec:
+                           a single-seed run of that seed (one row of its grid)
+  --seeds <a..b|a,b,…>     several seeds, each crossed with every frame (a multi-seed run
+                           writing grid.png): 0..7 is seeds 0 to 7, 1,5,9 a list; at most
+                           ${MAX_GRID_FRAMES} frames (seeds × frames); not with --seed
   --device <cpu|cuda|auto> where the networks run (default cpu)
   --threads <n>            CPU threads for onnxruntime (default: all cores)
   --out <dir>              write this run exactly into <dir> (default:
@@ -99,6 +109,7 @@ const OPTIONS = {
   steps: { type: "string" },
   batch: { type: "string" },
   seed: { type: "string" },
+  seeds: { type: "string" },
   device: { type: "string" },
   threads: { type: "string" },
   out: { type: "string" },
@@ -176,6 +187,8 @@ export function parseCliArgs(args: readonly string[]): ParsedCli {
       batch: integerOrText(values.batch as string | undefined),
       // Seeds go up to 2**64-1: keep the digits, the seed check converts them exactly.
       seed: values.seed,
+      // Parsed with the spec (`a..b` or `a,b,c`), so its errors name the seeds field.
+      ...(values.seeds !== undefined ? { seeds: values.seeds } : {}),
       ...(values["preview-steps"] !== undefined
         ? { preview: integerOrText(values["preview-steps"] as string) }
         : values.preview === true
@@ -206,13 +219,26 @@ export interface CliIo {
 
 function summaryOf(spec: unknown): string {
   const s = spec as Record<string, unknown>;
-  return ["name", "description", "model", "seed", "steps", "injection", "path", "frames", "batch"]
+  return [
+    "name",
+    "description",
+    "model",
+    "seed",
+    "seeds",
+    "steps",
+    "injection",
+    "path",
+    "frames",
+    "batch",
+  ]
     .filter((k) => s[k] !== undefined)
     .map((k) => {
       const v = s[k];
       if (k === "frames" && Array.isArray(v)) {
         return `  frames: ${v.length} listed, first ${describeValue(v[0])}`;
       }
+      // A seed list may hold bigints, which JSON cannot show.
+      if (k === "seeds") return `  seeds: ${describeValue(v)}`;
       return `  ${k}: ${typeof v === "bigint" ? `${v}n` : JSON.stringify(v)}`;
     })
     .join("\n");

@@ -147,6 +147,28 @@ Deno.test("main: overrides reach the run; the folder is printed on stdout", asyn
   }
 });
 
+Deno.test("main: --seeds makes a multi-seed run; --seed on it renders one row", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const grid = await cli(["--frames", "2", "--seeds", "5..6", "--batch", "2", "--out", dir]);
+    assert.equal(grid.code, 0, grid.err);
+    assert.deepEqual(grid.log.samples.map((s) => [s.seed, s.colors.length]), [[5, 2], [6, 2]]);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.deepEqual(manifest.spec.seeds, [5, 6]);
+    assert.deepEqual(manifest.frames.map((f: { seed: string }) => f.seed), ["5", "5", "6", "6"]);
+    assert.equal(manifest.outputs.grid, "grid.png");
+    assert.match(grid.err, /4 frames \(4 computed, 0 reused\)/);
+    // --seed 6 on the same folder: the row of seed 6, reused from the grid.
+    const row = await cli(["--frames", "2", "--seed", "6", "--out", dir]);
+    assert.equal(row.code, 0, row.err);
+    assert.match(row.err, /2 frames \(0 computed, 2 reused\)/);
+    const help = await cli(["--help"]);
+    assert.match(help.out, /--seeds <a\.\.b\|a,b,…>/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("main: a failure at run time exits 1 with the message", async () => {
   const { code, err } = await cli(["--out", "/dev/null/cannot-create"]);
   assert.equal(code, 1);

@@ -66,6 +66,18 @@ export interface PictureFrame {
   color: [number, number, number];
   /** Caption (label or index). */
   label: string;
+  /** Multi-seed runs: the frame's seed (grid row), decimal. */
+  seed?: string;
+  /** Multi-seed runs: the frame's colour position (grid column). */
+  colorIndex?: number;
+}
+
+/** What the grid picture of a multi-seed run shows (see `GridSheetInput` in `lib/render`). */
+export interface GridPictureInput {
+  /** One row per seed, labelled with the seed, one frame per colour. */
+  rows: { label: string; cells: readonly PictureFrame[] }[];
+  /** The colours, one per column. */
+  colors: [number, number, number][];
 }
 
 /** Everything the runner calls outside `lib/experiments`. */
@@ -101,6 +113,11 @@ export interface RunnerDeps {
   contactSheet(
     frames: readonly PictureFrame[],
     options: { columns?: number; tileSize?: number; title?: string },
+  ): Promise<Uint8Array>;
+  /** Seeds × colours picture of a multi-seed run, PNG bytes. */
+  gridSheet(
+    input: GridPictureInput,
+    options: { tileSize?: number; title?: string },
   ): Promise<Uint8Array>;
   /** The path through the RGB cube (dense `fine` colours) with the frames' colours, PNG bytes. */
   pathPlot(input: {

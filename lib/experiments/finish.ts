@@ -10,19 +10,22 @@ import { join } from "node:path";
 import type { PictureFrame, RunnerDeps } from "./deps.ts";
 import { writeRunFile } from "./files.ts";
 import type { Manifest, ManifestFrame, ManifestOutputs } from "./manifest.ts";
-import { rmsDistance, summarize } from "./metrics.ts";
-import type { ResolvedExperiment } from "./spec.ts";
+import { previousOnPath, rmsDistance, summarize } from "./metrics.ts";
+import { isMultiSeed, type ResolvedExperiment, runSeeds } from "./spec.ts";
 
 /** What finishing a run needs besides the frames. */
 export type PictureDeps = Pick<
   RunnerDeps,
-  "paths" | "decodePng" | "contactSheet" | "pathPlot" | "encodeGif" | "encodeMp4" | "findFfmpeg"
+  | "paths"
+  | "decodePng"
+  | "contactSheet"
+  | "gridSheet"
+  | "pathPlot"
+  | "encodeGif"
+  | "encodeMp4"
+  | "findFfmpeg"
 >;
 
-/**
- * Sets `distanceToPrevious` of every entry that has none yet, where the pixels of the entry and
- * of the previous frame are known. `entries[i]` is frame i.
- */
 /**
  * Warnings that follow from the spec itself (a preview is not the paper's setting). Single runs
  * and merged runs both record them, so a merged manifest equals a single run's.
@@ -31,6 +34,11 @@ export function specWarnings(spec: ResolvedExperiment): string[] {
   return spec.preview ? [`PREVIEW: ${spec.preview.note}`] : [];
 }
 
+/**
+ * Sets `distanceToPrevious` of every entry that has none yet, where the pixels of the entry and
+ * of the previous frame along the path are known (a seed's first frame has none: see
+ * `previousOnPath`). `entries[i]` is frame i.
+ */
 export function fillDistances(
   entries: readonly (ManifestFrame | undefined)[],
   pixels: ReadonlyMap<number, Uint8Array>,
@@ -38,7 +46,9 @@ export function fillDistances(
   for (let i = 1; i < entries.length; i++) {
     const entry = entries[i];
     if (!entry || entry.distanceToPrevious !== null) continue;
-    const a = pixels.get(i - 1);
+    const previous = previousOnPath(entry);
+    if (previous === null) continue;
+    const a = pixels.get(previous);
     const b = pixels.get(i);
     if (a && b) entry.distanceToPrevious = rmsDistance(a, b);
   }
@@ -78,12 +88,16 @@ export async function loadAllPixels(
       rgba = image.rgba;
       pixels.set(entry.index, rgba);
     }
+    const label = entry.label ?? String(entry.colorIndex ?? entry.index);
     frames.push({
       rgba,
       width: entry.width,
       height: entry.height,
       color: entry.color,
-      label: entry.label ?? String(entry.index),
+      // A multi-seed run's captions say which seed (row) the frame belongs to.
+      ...(entry.seed !== undefined
+        ? { label: `${entry.seed}: ${label}`, seed: entry.seed, colorIndex: entry.colorIndex }
+        : { label }),
     });
   }
   return frames;
@@ -126,7 +140,52 @@ export interface PicturesResult {
 const PICTURE_ADVICE = "free some space and run the same command again: the frames are kept " +
   "and only the pictures are made";
 
-/** Writes the contact sheet, path plot and videos the spec asks for into `dir`. */
+/** Name of the grid picture of a multi-seed run. */
+export const GRID_FILE = "grid.png";
+
+/** Widest grid (pixels of frames per row) drawn at 1:1; wider grids get smaller cells. */
+const GRID_FULL_SIZE_WIDTH = 2048;
+
+/** The manifest outputs before any picture is made (`grid` only for multi-seed runs). */
+export function emptyOutputs(spec: ResolvedExperiment): ManifestOutputs {
+  return {
+    contactSheet: null,
+    pathPlot: null,
+    video: { mp4: null, gif: null },
+    ...(isMultiSeed(spec) ? { grid: null } : {}),
+  };
+}
+
+/**
+ * The frames of a multi-seed run arranged as the grid: one row per seed of the spec, its frames
+ * by colour position.
+ *
+ * @throws {Error} when a cell is missing (the run is not complete)
+ */
+export function gridRows(
+  spec: ResolvedExperiment,
+  frames: readonly PictureFrame[],
+): { seed: string; cells: PictureFrame[] }[] {
+  const seeds = runSeeds(spec);
+  const row = new Map(seeds.map((seed, i) => [seed, i]));
+  const rows = seeds.map((seed) => ({ seed, cells: [] as PictureFrame[] }));
+  for (const frame of frames) {
+    const r = frame.seed === undefined ? undefined : row.get(frame.seed);
+    if (r === undefined || frame.colorIndex === undefined) {
+      throw new Error(`internal error: frame "${frame.label}" has no place in the seed grid`);
+    }
+    rows[r].cells[frame.colorIndex] = frame;
+  }
+  const columns = Math.max(...rows.map((r) => r.cells.length));
+  for (const { seed, cells } of rows) {
+    for (let c = 0; c < columns; c++) {
+      if (!cells[c]) throw new Error(`the grid has no frame for seed ${seed}, colour ${c}`);
+    }
+  }
+  return rows;
+}
+
+/** Writes the contact sheet, grid, path plot and videos the spec asks for into `dir`. */
 export async function makePictures(
   spec: ResolvedExperiment,
   frames: PictureFrame[],
@@ -134,14 +193,16 @@ export async function makePictures(
   deps: PictureDeps,
   log: (message: string) => void,
 ): Promise<PicturesResult> {
-  const outputs: ManifestOutputs = {
-    contactSheet: null,
-    pathPlot: null,
-    video: { mp4: null, gif: null },
-  };
+  const outputs = emptyOutputs(spec);
   const warnings: string[] = [];
   if (frames.length === 0) return { outputs, warnings };
-  const title = `${spec.name}  seed ${spec.seed}  ${spec.steps} steps` +
+  const seeds = runSeeds(spec);
+  const seedText = isMultiSeed(spec)
+    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${
+      frames.length / seeds.length
+    } colours`
+    : `seed ${spec.seed}`;
+  const title = `${spec.name}  ${seedText}  ${spec.steps} steps` +
     (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "");
   const sheet = spec.outputs.contactSheet;
   if (sheet !== false) {
@@ -154,13 +215,27 @@ export async function makePictures(
     await writeRunFile(join(dir, "contact_sheet.png"), png, PICTURE_ADVICE);
     outputs.contactSheet = "contact_sheet.png";
   }
+  if (isMultiSeed(spec)) {
+    const rows = gridRows(spec, frames);
+    const { width } = frames[0];
+    const columns = rows[0].cells.length;
+    const tileSize = columns * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
+    const png = await deps.gridSheet({
+      rows: rows.map((r) => ({ label: r.seed, cells: r.cells })),
+      colors: rows[0].cells.map((f) => f.color),
+    }, { tileSize, title });
+    await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
+    outputs.grid = GRID_FILE;
+  }
   if (spec.outputs.pathPlot) {
     const fine = spec.path
       ? deps.paths.sampleUniformTime(deps.paths.createPath(spec.path), 1024).map((p) => p.color)
       : []; // explicit colours are not a path: dots only, no connecting line
+    // Every seed walks the same colours: a multi-seed run plots them once (the first seed's).
+    const walked = isMultiSeed(spec) ? frames.filter((f) => f.seed === seeds[0]) : frames;
     const png = await deps.pathPlot({
       fine: fine.map((c) => [c[0], c[1], c[2]] as const),
-      points: frames.map((f) => ({ color: f.color })),
+      points: walked.map((f) => ({ color: f.color })),
       title,
     });
     await writeRunFile(join(dir, "path_plot.png"), png, PICTURE_ADVICE);

@@ -31,22 +31,57 @@ export interface KeyContext {
   eta: number;
 }
 
+/** The parts of model.json a key depends on. */
+export interface KeyModel {
+  /** SHA-256 of every converted file. */
+  sha256: Readonly<Record<string, string>>;
+  /** Scheduler config. */
+  scheduler?: unknown;
+  /** The model's latent divisor (used unless the spec sets one). */
+  latentScale: number;
+}
+
 /**
- * The key context of a run: what every frame of a resolved spec shares on a model. Single runs
- * and merges build it here, so their keys cannot drift apart.
+ * The key context of a run's frames of one seed: what they share on a model. Single runs and
+ * merges build it here, so their keys cannot drift apart.
+ *
+ * @param seed the frames' seed (decimal); default the spec's `seed` (single-seed runs). A
+ *   multi-seed run has one context per seed, equal to the single-seed run's of that seed, so
+ *   both give a frame the same key.
  */
 export function keyContextFor(
-  spec: { seed: number | string; steps: number; latentScale?: number },
-  model: { sha256: Readonly<Record<string, string>>; scheduler?: unknown; latentScale: number },
+  spec: { seed?: number | string; steps: number; latentScale?: number },
+  model: KeyModel,
+  seed: number | string | undefined = spec.seed,
 ): KeyContext {
+  if (seed === undefined) throw new Error("internal error: a key context without a seed");
   return {
     modelHashes: model.sha256,
     scheduler: model.scheduler ?? null,
-    seed: String(spec.seed),
+    seed: String(seed),
     steps: spec.steps,
     latentScale: spec.latentScale ?? model.latentScale,
     eta: 0,
   };
+}
+
+/**
+ * The content key of every given frame, each with its own seed's context. Returned indexed by
+ * frame index (a shard's plan leaves the other slots empty).
+ */
+export function frameKeys(
+  spec: { steps: number; latentScale?: number },
+  model: KeyModel,
+  frames: readonly (KeyFrame & { index: number; seed: string })[],
+): string[] {
+  const contexts = new Map<string, KeyContext>();
+  const keys: string[] = [];
+  for (const frame of frames) {
+    let context = contexts.get(frame.seed);
+    if (!context) contexts.set(frame.seed, context = keyContextFor(spec, model, frame.seed));
+    keys[frame.index] = frameKey(context, frame);
+  }
+  return keys;
 }
 
 /** What varies per frame. */

@@ -25,8 +25,12 @@ export const MANIFEST_FILE = "manifest.json";
 
 /** One rendered frame. */
 export interface ManifestFrame {
-  /** Position in the run, 0-based. */
+  /** Position in the run, 0-based (multi-seed runs: `seedIndex × colours + colorIndex`). */
   index: number;
+  /** Multi-seed runs only: the frame's seed, decimal (grid row). Else the spec's `seed`. */
+  seed?: string;
+  /** Multi-seed runs only: position of the frame's colour in the path or list (grid column). */
+  colorIndex?: number;
   /** Time on the path, null for an explicit colour without a time. */
   t: number | null;
   /** Label from the spec, if any. */
@@ -58,7 +62,10 @@ export interface ManifestFrame {
   };
   /** Mean output colour [r, g, b] in [0, 1]. */
   meanColor: [number, number, number];
-  /** RMS difference of RGB to the previous frame in [0, 1] units; null for the first frame. */
+  /**
+   * RMS difference of RGB to the previous frame along the path in [0, 1] units; null for the
+   * first frame (of each seed, in a multi-seed run).
+   */
   distanceToPrevious: number | null;
   /** Face descriptor and identity distances (absent when identity was not computed). */
   identity?: FrameIdentity;
@@ -74,6 +81,8 @@ export interface ManifestOutputs {
   video: { mp4: string | null; gif: string | null };
   /** Identity distances along the path (`identity_plot.png`); absent without identity. */
   identityPlot?: string | null;
+  /** Multi-seed runs only: seeds × colours picture (`grid.png`). */
+  grid?: string | null;
 }
 
 /** Where and how the frames were computed. */

@@ -25,7 +25,7 @@ import {
 } from "./finish.ts";
 import { removeTempFiles, writeRunFile } from "./files.ts";
 import { throwIfInterrupted } from "./interrupt.ts";
-import { frameKey, keyContextFor } from "./keys.ts";
+import { frameKeys } from "./keys.ts";
 import { acquireLock, type Lock } from "../util/lock.ts";
 import {
   type Manifest,
@@ -71,6 +71,7 @@ const PICTURE_DEP_NAMES: (keyof PictureDeps)[] = [
   "paths",
   "decodePng",
   "contactSheet",
+  "gridSheet",
   "pathPlot",
   "encodeGif",
   "encodeMp4",
@@ -223,8 +224,7 @@ export async function mergeShards(
     scheduler?: unknown;
     latentScale: number;
   };
-  const keyContext = keyContextFor(resolved, info);
-  const keys = plan.map((frame) => frameKey(keyContext, frame));
+  const keys = frameKeys(resolved, info, plan);
 
   const found: { entry: ManifestFrame; from: LoadedShard }[] = [];
   for (const s of shards) {

@@ -219,3 +219,74 @@ Deno.test("merge refuses a full run, a frame in the wrong shard, and merging int
     await expectRefusal(join(root, "out"), dirs, /frame 2: its content key is not the one/);
   });
 });
+
+const { seed: _seed, ...unseeded } = spec;
+
+Deno.test("a multi-seed grid split into shards merges into the single-process grid", async () => {
+  await withTempDir(async (root) => {
+    const grid = { ...unseeded, seeds: [5, 9, 11], frames: { count: 4 }, batch: 3 };
+    const single = (await run(grid, join(root, "single"))).manifest;
+    const dirs = await runShards(grid, join(root, "sharded"), 3);
+    const first = await readJson(join(dirs[0], MANIFEST_FILE));
+    // Shard 0/3 takes frames 0, 3, 6, 9: colour 0 and 3 of seed 5, colour 2 of seed 9 …
+    assert.deepEqual(first.frames.map((f) => [f.index, f.seed, f.colorIndex]), [
+      [0, "5", 0],
+      [3, "5", 3],
+      [6, "9", 2],
+      [9, "11", 1],
+    ]);
+    assert.equal(first.outputs.grid, null, "a shard makes no pictures");
+    const out = join(root, "sharded");
+    const { result, pictures } = merge(out, dirs);
+    const merged = (await result).manifest;
+    assert.deepEqual(stable(merged), stable(single));
+    assert.deepEqual(pictures, ["contactSheet:12", "grid:3x4", "pathPlot:4", "gif:12"]);
+    assert.equal(merged.outputs.grid, "grid.png");
+    assert.deepEqual(
+      merged.frames.filter((f) => f.distanceToPrevious === null).map((f) => f.index),
+      [0, 4, 8],
+      "no neighbour distance across a seed boundary",
+    );
+  });
+});
+
+Deno.test("tiny model: a grid's shards merge into frames identical to single-seed runs of each seed", async () => {
+  await withTempDir(async (root) => {
+    const base = {
+      name: "grid-tiny",
+      model: "tiny",
+      steps: 10,
+      path: { type: "linear", from: [0, 0, 0], to: [1, 0.5, 0.25] },
+      frames: { count: 3 },
+      batch: 2,
+      outputs: { contactSheet: false, pathPlot: false, video: false },
+    } as const;
+    const options = { threads: 1, log: () => {}, progressWriter: quietWriter };
+    const dirs = [0, 1].map((i) => join(root, `shard-${i}`));
+    for (const [index, dir] of dirs.entries()) {
+      await runExperiment({ ...base, seeds: [0, 42] }, {
+        ...options,
+        out: dir,
+        shard: { index, count: 2 },
+      });
+    }
+    const out = join(root, "grid");
+    const { manifest } = await mergeShards(out, dirs, { log: () => {} });
+    assert.equal(manifest.frames.length, 6);
+    for (const seed of [0, 42]) {
+      const one = await runExperiment({ ...base, seed }, {
+        ...options,
+        out: join(root, `${seed}`),
+      });
+      const row = manifest.frames.filter((f) => f.seed === String(seed));
+      assert.deepEqual(row.map((f) => f.colorIndex), [0, 1, 2]);
+      assert.deepEqual(row.map((f) => f.key), one.manifest.frames.map((f) => f.key));
+      assert.deepEqual(row.map((f) => f.sha256), one.manifest.frames.map((f) => f.sha256));
+    }
+    // The seeds give different faces, and grid.png shows them all.
+    assert.notEqual(manifest.frames[0].sha256, manifest.frames[3].sha256);
+    const { decodePng } = await import("../render/mod.ts");
+    const picture = await decodePng(await Deno.readFile(join(out, manifest.outputs.grid!)));
+    assert.ok(picture.width > 3 * 64 && picture.height > 2 * 64);
+  });
+});

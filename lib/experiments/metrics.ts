@@ -69,15 +69,27 @@ export function pearson(x: readonly number[], y: readonly number[]): number | nu
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }
 
+/**
+ * The frame before this one along the path, or null at the start of a path. In a multi-seed run
+ * every seed walks the path anew (frames are seed-major), so the first colour of a seed has no
+ * predecessor: the frame before it in run order belongs to another seed, another face, and the
+ * distance to it measures the seed, not the path.
+ */
+export function previousOnPath(frame: { index: number; colorIndex?: number }): number | null {
+  return (frame.colorIndex ?? frame.index) === 0 ? null : frame.index - 1;
+}
+
 /** The per-frame numbers {@link summarize} needs. */
 export interface FrameMetrics {
   /** Index of the frame. */
   index: number;
+  /** Multi-seed runs: position of the colour along the path (0 starts a seed's path). */
+  colorIndex?: number;
   /** Injected colour. */
   color: readonly number[];
   /** Mean output colour. */
   meanColor: readonly number[];
-  /** RMS difference to the previous frame, null for the first. */
+  /** RMS difference to the previous frame along the path, null at a path's start. */
   distanceToPrevious: number | null;
 }
 
@@ -85,13 +97,19 @@ export interface FrameMetrics {
 export interface MetricsSummary {
   /** Pearson correlation, per channel, between injected colour and mean output colour. */
   correlation: { r: number | null; g: number | null; b: number | null };
-  /** The largest RMS change between neighbouring frames: index of the later frame and value. */
+  /**
+   * The largest RMS change between neighbouring frames along the path (within a seed): index of
+   * the later frame and value.
+   */
   largestJump: { index: number; value: number } | null;
   /** Mean of `distanceToPrevious` over the frames that have one. */
   meanDistanceToPrevious: number | null;
 }
 
-/** Summarises frames given in run order. */
+/**
+ * Summarises frames given in run order. Neighbour distances count only between neighbours along
+ * the path ({@link previousOnPath}), never across the boundary between two seeds.
+ */
 export function summarize(frames: readonly FrameMetrics[]): MetricsSummary {
   const channel = (c: number) =>
     pearson(frames.map((f) => f.color[c]), frames.map((f) => f.meanColor[c]));
@@ -99,7 +117,7 @@ export function summarize(frames: readonly FrameMetrics[]): MetricsSummary {
   let total = 0, count = 0;
   for (const frame of frames) {
     const d = frame.distanceToPrevious;
-    if (d === null) continue;
+    if (d === null || previousOnPath(frame) === null) continue;
     total += d;
     count++;
     if (largestJump === null || d > largestJump.value) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { meanColor, pearson, rmsDistance, summarize } from "./metrics.ts";
+import { meanColor, pearson, previousOnPath, rmsDistance, summarize } from "./metrics.ts";
 
 function image(pixels: [number, number, number][]): Uint8Array {
   const out = new Uint8Array(pixels.length * 4);
@@ -65,4 +65,22 @@ Deno.test("summarize: per-channel correlation and the largest jump", () => {
   assert.deepEqual(summary.largestJump, { index: 2, value: 0.4 });
   assert.ok(Math.abs(summary.meanDistanceToPrevious! - 0.7 / 3) < 1e-15);
   assert.deepEqual(summarize([]).largestJump, null);
+});
+
+Deno.test("previousOnPath and summarize: neighbours along the path, never across seeds", () => {
+  assert.equal(previousOnPath({ index: 0 }), null);
+  assert.equal(previousOnPath({ index: 5 }), 4);
+  // Seed-major grid of 2 seeds × 3 colours: frame 3 starts the second seed's path.
+  const grid = [0, 1, 2, 3, 4, 5].map((index) => ({ index, colorIndex: index % 3 }));
+  assert.deepEqual(grid.map(previousOnPath), [null, 0, 1, null, 3, 4]);
+  // A (stale) distance across the seed boundary is ignored even if a frame carries one.
+  const frames = grid.map((f) => ({
+    ...f,
+    color: [f.colorIndex / 2, 0, 0],
+    meanColor: [f.colorIndex / 3, 0.1, 0.2],
+    distanceToPrevious: f.index === 0 ? null : [0, 0.1, 0.2, 0.9, 0.3, 0.05][f.index],
+  }));
+  const summary = summarize(frames);
+  assert.deepEqual(summary.largestJump, { index: 4, value: 0.3 });
+  assert.ok(Math.abs(summary.meanDistanceToPrevious! - 0.65 / 4) < 1e-15);
 });

@@ -25,16 +25,23 @@ export {
   type ExplicitFrameInput,
   type FramesInput,
   type Injection,
+  isMultiSeed,
   MAX_FRAMES,
+  MAX_GRID_FRAMES,
   MAX_SEED,
   MAX_STEPS,
+  parseSeedsText,
   PATH_TYPES,
   type PathSpec,
   type ResolvedExperiment,
   resolveExperiment,
+  runSeeds,
+  type SeedInput,
+  type SeedsInput,
   SpecError,
   type SpecOverrides,
 } from "./spec.ts";
+export { planFrames, type PlannedFrame, type SeedGrid, seedGrid } from "./plan.ts";
 export { type GridColor, injectionGrid, type InjectionGridOptions } from "./grid.ts";
 export {
   defaultRunDir,
@@ -58,6 +65,6 @@ export { acquireLock, type Lock, LockHeldError, type LockHolder } from "../util/
 export { InterruptedError, SIGNAL_EXIT_CODES } from "./interrupt.ts";
 export { DiskFullError } from "./files.ts";
 export { ModelFileError, verifyModelFiles } from "../pipelines/model_files.ts";
-export { frameKey, type KeyContext, keyMaterial } from "./keys.ts";
-export { meanColor, pearson, rmsDistance, summarize } from "./metrics.ts";
+export { frameKey, frameKeys, type KeyContext, keyContextFor, keyMaterial } from "./keys.ts";
+export { meanColor, pearson, previousOnPath, rmsDistance, summarize } from "./metrics.ts";
 export { EXIT_USAGE, main, parseCliArgs, reportError, runCli, USAGE, UsageError } from "./cli.ts";

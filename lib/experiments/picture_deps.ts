@@ -16,6 +16,7 @@ export function defaultPictureDeps(): PictureDeps {
     paths: paths as unknown as PathApi,
     decodePng: render.decodePng,
     contactSheet: render.contactSheet,
+    gridSheet: render.gridSheet,
     pathPlot: render.pathPlot,
     encodeGif: render.encodeGif,
     encodeMp4: render.encodeMp4,

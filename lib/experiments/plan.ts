@@ -1,11 +1,22 @@
 /**
- * Planning: turns a resolved spec into the list of frames to render (index, path time, colour,
- * effective injection) and groups the frames still to compute into sampler calls.
+ * Planning: turns a resolved spec into the list of frames to render (index, seed, path time,
+ * colour, effective injection) and groups the frames still to compute into sampler calls.
+ *
+ * A multi-seed spec (`seeds`) is a grid: every seed crossed with every frame of the path or list
+ * (its "colours", the grid's columns). Frames are ordered seed-major — all colours of the first
+ * seed, then all of the second … — so frame `index = seedIndex × colours + colorIndex`, and the
+ * path is walked once per seed. A single-seed run is the grid of one row.
  *
  * @module
  */
 
-import type { Injection, PathSpec, ResolvedExperiment } from "./spec.ts";
+import {
+  type Injection,
+  isMultiSeed,
+  type PathSpec,
+  type ResolvedExperiment,
+  runSeeds,
+} from "./spec.ts";
 
 /** An RGB colour in [0, 1]. */
 export type Rgb = [number, number, number];
@@ -30,8 +41,14 @@ export interface PathApi {
 
 /** One frame of a run. */
 export interface PlannedFrame {
-  /** Position in the run, 0-based. */
+  /** Position in the run, 0-based: `seedIndex × colours + colorIndex`. */
   index: number;
+  /** Seed of the frame's initial noise, as a decimal string (part of its content key). */
+  seed: string;
+  /** Position of the seed in the spec's seeds (grid row); 0 in a single-seed run. */
+  seedIndex: number;
+  /** Position of the frame's colour in the path or list (grid column); = index for one seed. */
+  colorIndex: number;
   /** Time on the path, or null for a colour given explicitly without a time. */
   t: number | null;
   /** The injected colour. */
@@ -46,8 +63,49 @@ function rgb(color: readonly number[]): Rgb {
   return [color[0], color[1], color[2]];
 }
 
-/** Lists every frame of the spec in order. */
+/** A frame of the path or list, before it is crossed with the seeds. */
+type ColorFrame = Omit<PlannedFrame, "seed" | "seedIndex" | "colorIndex">;
+
+/** Lists every frame of the spec in order: each seed's frames in turn (seed-major). */
 export function planFrames(spec: ResolvedExperiment, paths: PathApi): PlannedFrame[] {
+  const colors = planColors(spec, paths);
+  return runSeeds(spec).flatMap((seed, seedIndex) =>
+    colors.map((frame) => ({
+      ...frame,
+      index: seedIndex * colors.length + frame.index,
+      seed,
+      seedIndex,
+      colorIndex: frame.index,
+      // Each frame owns its injection (the manifest lists it per frame).
+      injection: {
+        ...frame.injection,
+        window: [frame.injection.window[0], frame.injection.window[1]],
+      },
+    }))
+  );
+}
+
+/** The (seed, colour) layout of a run's frames: rows are seeds, columns colours. */
+export interface SeedGrid {
+  /** The seeds, decimal, in row order. */
+  seeds: string[];
+  /** Colours per seed (columns). */
+  colors: number;
+  /** Whether the spec is a multi-seed run (its manifest frames carry `seed` and `colorIndex`). */
+  multiSeed: boolean;
+}
+
+/** The grid shape of a resolved spec (frame i is row ⌊i / colors⌋, column i mod colors). */
+export function seedGrid(spec: ResolvedExperiment, paths: PathApi): SeedGrid {
+  return {
+    seeds: runSeeds(spec),
+    colors: planColors(spec, paths).length,
+    multiSeed: isMultiSeed(spec),
+  };
+}
+
+/** The frames of the path or list, for one seed (index = colour position). */
+function planColors(spec: ResolvedExperiment, paths: PathApi): ColorFrame[] {
   const base = spec.injection;
   const path = spec.path ? paths.createPath(spec.path) : undefined;
   const frames = spec.frames;
@@ -94,16 +152,21 @@ function sameInjection(a: Injection, b: Injection): boolean {
 
 /**
  * Splits frames (in the given order) into sampler calls of at most `size` frames. A call takes
- * one injection setting, so a batch also ends where the injection changes.
+ * one injection setting and one seed (the sampler draws one initial noise for the whole batch),
+ * so a batch also ends where the injection or the seed changes.
  */
-export function batchFrames<F extends { injection: Injection }>(frames: F[], size: number): F[][] {
+export function batchFrames<F extends { injection: Injection; seed?: string }>(
+  frames: F[],
+  size: number,
+): F[][] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size ${size} is not ≥ 1`);
   const batches: F[][] = [];
   let current: F[] = [];
   for (const frame of frames) {
     if (
       current.length === size ||
-      (current.length > 0 && !sameInjection(current[0].injection, frame.injection))
+      (current.length > 0 &&
+        (current[0].seed !== frame.seed || !sameInjection(current[0].injection, frame.injection)))
     ) {
       batches.push(current);
       current = [];

@@ -12,7 +12,7 @@ import { canonicalJson } from "../util/canonical.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
 import type { RunnerDeps, RunnerModel } from "./deps.ts";
-import { frameKey, keyContextFor } from "./keys.ts";
+import { frameKeys } from "./keys.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
@@ -23,8 +23,15 @@ import {
 import { meanColor } from "./metrics.ts";
 import { chooseBatch } from "./batch.ts";
 import { batchFrames, planFrames, type PlannedFrame } from "./plan.ts";
-import { type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
-import { fillDistances, loadAllPixels, makePictures, runSummary, specWarnings } from "./finish.ts";
+import { isMultiSeed, type ResolvedExperiment, resolveExperiment, SpecError } from "./spec.ts";
+import {
+  emptyOutputs,
+  fillDistances,
+  loadAllPixels,
+  makePictures,
+  runSummary,
+  specWarnings,
+} from "./finish.ts";
 import {
   DiskFullError,
   firstMissingAncestor,
@@ -153,6 +160,7 @@ const DEP_NAMES = Object.keys(
     encodePng: 0,
     decodePng: 0,
     contactSheet: 0,
+    gridSheet: 0,
     pathPlot: 0,
     encodeGif: 0,
     encodeMp4: 0,
@@ -180,8 +188,10 @@ async function runtimeInfo(model: RunnerModel, deps: RunnerDeps): Promise<Manife
   };
 }
 
-function seedForSampler(seed: number | string): number | bigint {
-  return typeof seed === "number" ? seed : BigInt(seed);
+/** A frame's decimal seed as the sampler takes it (a number where exact, as before grids). */
+function seedForSampler(seed: string): number | bigint {
+  const n = BigInt(seed);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 /** A model reference that resolves to nothing is a bad value of the spec's `model` field. */
@@ -365,10 +375,10 @@ interface RunContext {
 async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const { resolved, plan, dir, model, deps, log, now, shard, options } = ctx;
   const signal = options.signal;
-  const keyContext = keyContextFor(resolved, model.info);
   // Indexed by frame index; a shard leaves the other frames' slots empty.
-  const keys: string[] = [];
-  for (const frame of plan) keys[frame.index] = frameKey(keyContext, frame);
+  const keys = frameKeys(resolved, model.info, plan);
+  const latentScale = resolved.latentScale ?? model.info.latentScale;
+  const multiSeed = isMultiSeed(resolved);
 
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -381,10 +391,18 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const entries: (ManifestFrame | undefined)[] = new Array(ctx.planned).fill(undefined);
   for (const frame of plan) {
     const old = reusable.get(keys[frame.index]);
-    if (old) entries[frame.index] = toEntry(frame, keys[frame.index], { ...old, computed: false });
+    if (old) {
+      entries[frame.index] = toEntry(
+        frame,
+        keys[frame.index],
+        { ...old, computed: false },
+        multiSeed,
+      );
+    }
   }
 
-  // Frames with equal keys (a colour listed twice) are computed once.
+  // Frames with equal keys (a colour listed twice) are computed once. The plan is seed-major, so
+  // batches (which never mix seeds) stay full.
   const firstOfKey = new Map<string, PlannedFrame>();
   for (const frame of plan) {
     if (!entries[frame.index] && !firstOfKey.has(keys[frame.index])) {
@@ -392,7 +410,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     }
   }
   // Reference faces (no injection) first: the identity numbers of the other frames need them.
-  const refKeys = referenceKeys(keyContext, plan, resolved);
+  const refKeys = referenceKeys(resolved, model.info, plan);
   const isRef = (f: PlannedFrame) => (refKeys.has(keys[f.index]) ? 1 : 0);
   const todo = [...firstOfKey.values()].sort((a, b) => isRef(b) - isRef(a));
   const batch = await chooseBatch(resolved.batch, {
@@ -419,7 +437,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     runtime: await runtimeInfo(model, deps),
     frames: [],
     summary: null,
-    outputs: { contactSheet: null, pathPlot: null, video: { mp4: null, gif: null } },
+    outputs: emptyOutputs(resolved),
     warnings,
   };
   const done = () => entries.filter((e) => e !== undefined).length;
@@ -436,7 +454,6 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       dir,
       model,
       deps,
-      keyContext,
       previous,
       write,
       log,
@@ -484,13 +501,14 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
         throwIfInterrupted(signal);
         const started = performance.now();
         const { images } = await deps.sample(model, {
-          seed: seedForSampler(resolved.seed),
+          // A batch never mixes seeds (batchFrames): one initial noise for all of it.
+          seed: seedForSampler(batch[0].seed),
           steps: resolved.steps,
           colors: batch.map((f) => f.color),
           scale: batch[0].injection.scale,
           window: batch[0].injection.window,
           mode: batch[0].injection.mode,
-          latentScale: keyContext.latentScale,
+          latentScale,
           onStep: (k, steps) => {
             // Abandon the batch in flight: its frames are recomputed on resume.
             throwIfInterrupted(signal);
@@ -523,7 +541,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
           const key = keys[batch[b].index];
           for (const frame of plan) {
             if (keys[frame.index] !== key || entries[frame.index]) continue;
-            entries[frame.index] = toEntry(frame, key, stored);
+            entries[frame.index] = toEntry(frame, key, stored, multiSeed);
             pixels.set(frame.index, rgba);
           }
         }
@@ -606,6 +624,10 @@ async function recordStop(
   throw e;
 }
 
+/**
+ * The manifest entry of a planned frame. Only multi-seed runs record `seed` and `colorIndex`, so
+ * single-seed manifests stay exactly as they were.
+ */
 function toEntry(
   frame: PlannedFrame,
   key: string,
@@ -613,9 +635,11 @@ function toEntry(
     ManifestFrame,
     "file" | "sha256" | "width" | "height" | "computed" | "timings" | "meanColor"
   >,
+  multiSeed: boolean,
 ): ManifestFrame {
   return {
     index: frame.index,
+    ...(multiSeed ? { seed: frame.seed, colorIndex: frame.colorIndex } : {}),
     t: frame.t,
     ...(frame.label !== undefined ? { label: frame.label } : {}),
     color: frame.color,

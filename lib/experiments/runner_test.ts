@@ -309,3 +309,140 @@ Deno.test("progress goes to the writer: labelled lines and a closing line", asyn
     assert.match(text, /done: 7 frames in \d+:\d\d/);
   });
 });
+
+const { seed: _seed, ...noSeed } = spec;
+/** 3 seeds × 4 colours of the runner spec's path. */
+const gridSpec = { ...noSeed, seeds: [43, 7, "18446744073709551615"], frames: { count: 4 } };
+
+Deno.test("a multi-seed run: seed-major frames with seed and colorIndex, batches within a seed", async () => {
+  await withTempDir(async (dir) => {
+    const { result, log } = run(gridSpec, dir);
+    const { manifest } = await result;
+    assert.equal(manifest.status, "complete");
+    assert.deepEqual(manifest.spec.seeds, [43, 7, "18446744073709551615"]);
+    assert.equal(manifest.spec.seed, undefined);
+    assert.equal(manifest.frames.length, 12);
+    const seeds = ["43", "7", "18446744073709551615"];
+    for (const frame of manifest.frames) {
+      assert.equal(frame.seed, seeds[Math.floor(frame.index / 4)]);
+      assert.equal(frame.colorIndex, frame.index % 4);
+      assert.equal(frame.index, seeds.indexOf(frame.seed!) * 4 + frame.colorIndex!);
+    }
+    // Batch 3 over 4 colours: every seed is split 3 + 1, never mixed with the next seed.
+    assert.deepEqual(log.samples.map((s) => [String(s.seed), s.colors.length]), [
+      ["43", 3],
+      ["43", 1],
+      ["7", 3],
+      ["7", 1],
+      ["18446744073709551615", 3],
+      ["18446744073709551615", 1],
+    ]);
+    assert.equal(typeof log.samples[0].seed, "number", "small seeds reach the sampler as numbers");
+    assert.equal(log.samples[4].seed, 18446744073709551615n);
+    // Neighbour distances only along each seed's path.
+    for (const frame of manifest.frames) {
+      if (frame.colorIndex === 0) assert.equal(frame.distanceToPrevious, null);
+      else assert.equal(typeof frame.distanceToPrevious, "number");
+    }
+    // The fake images differ by seed, so a jump across seeds would have been the largest.
+    const largest = manifest.summary!.largestJump!;
+    assert.notEqual(manifest.frames[largest.index].colorIndex, 0);
+    const pixels = await Promise.all(
+      manifest.frames.map(async (f) =>
+        (await decodePng(await Deno.readFile(join(dir, f.file)))).rgba
+      ),
+    );
+    const across = rmsDistance(pixels[3], pixels[4]);
+    assert.ok(across > largest.value, `across seeds ${across} vs within ${largest.value}`);
+    // Pictures: grid of 3 × 4, the path's 4 colours plotted once, sheet and video of all frames.
+    assert.deepEqual(log.pictures, ["contactSheet:12", "grid:3x4", "pathPlot:4", "gif:12"]);
+    assert.equal(manifest.outputs.grid, "grid.png");
+    assert.ok((await Deno.stat(join(dir, "grid.png"))).isFile);
+  });
+});
+
+Deno.test("a single-seed run's manifest has no seed, colorIndex or grid fields", async () => {
+  await withTempDir(async (dir) => {
+    const { manifest } = await run(spec, dir).result;
+    assert.ok(!("grid" in manifest.outputs));
+    for (const frame of manifest.frames) {
+      assert.ok(!("seed" in frame) && !("colorIndex" in frame), JSON.stringify(frame));
+    }
+    assert.deepEqual(Object.keys(manifest.spec).filter((k) => k.startsWith("seed")), ["seed"]);
+  });
+});
+
+Deno.test("grid.png of a multi-seed run: each cell is its frame, each header its colour", async () => {
+  const { renderGridSheet, gridSheet, colorToBytes } = await import("../render/mod.ts");
+  await withTempDir(async (dir) => {
+    const { deps } = fakeDeps({ size: 8 });
+    const { manifest } = await runExperiment(gridSpec, {
+      out: dir,
+      deps: { ...deps, gridSheet },
+      log: () => {},
+      progressWriter: quietWriter,
+    });
+    const grid = await decodePng(await Deno.readFile(join(dir, manifest.outputs.grid!)));
+    const frame = async (i: number) => {
+      const f = manifest.frames[i];
+      return { ...(await decodePng(await Deno.readFile(join(dir, f.file)))), f };
+    };
+    const frames = await Promise.all(manifest.frames.map((_, i) => frame(i)));
+    // The same layout the runner drew, from the frames on disk.
+    const { layout } = await renderGridSheet({
+      rows: [0, 1, 2].map((r) => ({
+        label: String(manifest.spec.seeds![r]),
+        cells: frames.slice(r * 4, r * 4 + 4),
+      })),
+      colors: frames.slice(0, 4).map((x) => x.f.color),
+    }, { title: "x" });
+    assert.deepEqual([grid.width, grid.height], [layout.width, layout.height]);
+    for (const { rgba, f } of frames) {
+      const tile = layout.rows[manifest.spec.seeds!.map(String).indexOf(f.seed!)].cells[
+        f.colorIndex!
+      ];
+      for (let y = 0; y < 8; y++) {
+        for (let x = 0; x < 8; x++) {
+          const g = 4 * ((tile.y + y) * grid.width + tile.x + x);
+          const p = 4 * (y * 8 + x);
+          assert.deepEqual([...grid.rgba.subarray(g, g + 3)], [...rgba.subarray(p, p + 3)]);
+        }
+      }
+    }
+    for (const [c, column] of layout.columns.entries()) {
+      const { x, y } = column.swatch;
+      const g = 4 * ((y + 1) * grid.width + x + 1);
+      assert.deepEqual([...grid.rgba.subarray(g, g + 3)], colorToBytes(frames[c].f.color));
+    }
+  });
+});
+
+Deno.test("a grid run after a single-seed run in the same folder reuses that seed's frames", async () => {
+  await withTempDir(async (dir) => {
+    const single = await run({ ...spec, seed: 7, frames: { count: 4 } }, dir).result;
+    const { result, log } = run(gridSpec, dir);
+    const { manifest } = await result;
+    const row = manifest.frames.filter((f) => f.seed === "7");
+    // Same content keys and files: the seed is part of the key, the grid position is not.
+    assert.deepEqual(row.map((f) => f.key), single.manifest.frames.map((f) => f.key));
+    assert.deepEqual(row.map((f) => f.sha256), single.manifest.frames.map((f) => f.sha256));
+    assert.ok(row.every((f) => !f.computed));
+    assert.deepEqual([manifest.summary!.computed, manifest.summary!.reused], [8, 4]);
+    assert.ok(log.samples.every((s) => String(s.seed) !== "7"), "seed 7 is not sampled again");
+    // And back: the single-seed run in this folder now finds all its frames in the grid's manifest.
+    const again = run({ ...spec, seed: 7, frames: { count: 4 } }, dir);
+    assert.deepEqual([(await again.result).manifest.summary!.computed, again.log.samples.length], [
+      0,
+      0,
+    ]);
+  });
+});
+
+Deno.test("reuse is per run folder: a grid in a fresh folder recomputes a seed run elsewhere", async () => {
+  await withTempDir(async (dir) => {
+    await run({ ...spec, seed: 7, frames: { count: 4 } }, join(dir, "single")).result;
+    const { result, log } = run(gridSpec, join(dir, "grid"));
+    assert.equal((await result).manifest.summary!.computed, 12);
+    assert.equal(log.samples.filter((s) => String(s.seed) === "7").length, 2);
+  });
+});

@@ -24,6 +24,23 @@ export const MAX_STEPS = 1000;
 /** Most frames in one run (each is a full sampling; more would only exhaust memory planning). */
 export const MAX_FRAMES = 1_000_000;
 
+/**
+ * Most frames in a multi-seed run (`seeds` × the frames of the path or list). A grid is meant to
+ * be looked at as one picture (`grid.png`) and analysed as one table: 10,000 frames is already
+ * 100 seeds × 100 colours, ~2.6 GB of RGBA at 256 px kept in memory for the pictures, and
+ * hours to days of sampling on a GPU at the paper's 1000 steps. Larger studies are several runs.
+ */
+export const MAX_GRID_FRAMES = 10_000;
+
+/** A seed as a spec may write it: 0 … 2**64-1 as a number (up to 2**53-1), string or bigint. */
+export type SeedInput = number | string | bigint;
+
+/**
+ * Several seeds: an explicit list of distinct seeds, or the `count` consecutive seeds starting at
+ * `from` (`{ from: 0, count: 8 }` is 0 … 7).
+ */
+export type SeedsInput = SeedInput[] | { from: SeedInput; count: number };
+
 /** Injection settings shared by the frames of a spec unless a frame overrides them. */
 export interface Injection {
   /** Multiplier of M (the paper: 0.01; 0 = no injection). */
@@ -90,16 +107,40 @@ export interface OutputsInput {
   identity?: boolean;
 }
 
-/** An experiment as written in a spec file (defaults not yet applied). */
-export interface ExperimentInput {
+/**
+ * An experiment as written in a spec file (defaults not yet applied): exactly one of `seed` (one
+ * face, today's runs) and `seeds` (a multi-seed run: every seed crossed with every frame).
+ */
+export type ExperimentInput =
+  & ExperimentFields
+  & (
+    | {
+      /** Seed of the shared initial noise: 0 … 2**64-1 (a decimal string or bigint above 2**53). */
+      seed: SeedInput;
+      /** Not with `seed`. */
+      seeds?: never;
+    }
+    | {
+      /**
+       * Several seeds (innate factors) crossed with the frames (external factors): the run renders
+       * every frame of the path or list for each seed, seed-major (all frames of the first seed,
+       * then the second…), and writes `grid.png` (seeds as rows, colours as columns). At most
+       * {@link MAX_GRID_FRAMES} frames in all.
+       */
+      seeds: SeedsInput;
+      /** Not with `seeds`. */
+      seed?: never;
+    }
+  );
+
+/** The fields of {@link ExperimentInput} other than the seed(s). */
+export interface ExperimentFields {
   /** Slug naming the experiment; runs go to `results/<name>/`. */
   name: string;
   /** What the experiment shows; copied to the manifest. */
   description?: string;
   /** A hub id (`CompVis/ldm-celebahq-256`), a converted model folder, or `tiny`. */
   model: string;
-  /** Seed of the shared initial noise: 0 … 2**64-1 (a decimal string or bigint above 2**53). */
-  seed: number | string | bigint;
   /** DDIM steps; default 1000 (the paper). */
   steps?: number;
   /** Divide latents by this before decoding; default: the model's `latentScale`. */
@@ -145,8 +186,13 @@ export interface ResolvedExperiment {
   description?: string;
   /** Model spec. */
   model: string;
-  /** Seed: a number up to 2**53-1, a decimal string above. */
-  seed: number | string;
+  /** Seed of a single-seed run: a number up to 2**53-1, a decimal string above. */
+  seed?: number | string;
+  /**
+   * Seeds of a multi-seed run (given as a list or a range), in run order, each like `seed`.
+   * Exactly one of `seed` and `seeds` is set; see {@link runSeeds}.
+   */
+  seeds?: (number | string)[];
   /** DDIM steps. */
   steps: number;
   /** Latent scale override, if given. */
@@ -182,8 +228,13 @@ export interface SpecOverrides {
   steps?: unknown;
   /** Replaces `batch`. */
   batch?: unknown;
-  /** Replaces `seed`. */
+  /** Replaces `seed`, or the spec's `seeds` (the run becomes a single-seed run of that seed). */
   seed?: unknown;
+  /**
+   * Replaces `seeds`, or the spec's `seed` (the run becomes a multi-seed run): a list or range
+   * as in a spec, or the text of `--seeds` (`0..7` inclusive, or `1,2,3`).
+   */
+  seeds?: unknown;
   /**
    * Fast preview: the number of DDIM steps (or `true` for {@link PREVIEW_STEPS}); injection
    * windows are scaled to the same fraction of the trajectory. Not the paper's setting.
@@ -290,6 +341,8 @@ function render(value: unknown, depth: number): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${render(v, depth + 1)}`).join(",")}}`;
 }
 
+const SEEDS_ALLOWED = "a non-empty list of distinct seeds ([42, 43]) or a range { from, count } " +
+  "({ from: 0, count: 8 } is 0 … 7), seeds from 0 to 2**64-1";
 const COLOR_ALLOWED =
   'a colour: [r,g,b] in [0,1], [r,g,b] integers in 0–255, "#rrggbb", "#rgb" or "rgb(r,g,b)"';
 const WINDOW_ALLOWED = "two integers [first, last] with 1 ≤ first ≤ last ≤ steps";
@@ -305,6 +358,10 @@ const ALLOWED: Record<string, string> = {
   description: "a string",
   model: 'a hub id (owner/name), a converted model folder, or "tiny"',
   seed: "an integer from 0 to 2**64-1 (a number up to 2**53-1, or a decimal string)",
+  seeds: SEEDS_ALLOWED,
+  "seeds.*": "an integer from 0 to 2**64-1 (a number up to 2**53-1, or a decimal string)",
+  "seeds.from": "an integer from 0 to 2**64-1 (a number up to 2**53-1, or a decimal string)",
+  "seeds.count": `an integer from 1 to ${MAX_GRID_FRAMES}`,
   steps: `an integer from 1 to ${MAX_STEPS}`,
   latentScale: "a number > 0",
   batch: 'an integer from 1 to 256, or "auto"',
@@ -354,6 +411,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
     "description",
     "model",
     "seed",
+    "seeds",
     "steps",
     "latentScale",
     "injection",
@@ -363,6 +421,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
     "outputs",
   ],
   injection: INJECTION_KEYS,
+  seeds: ["from", "count"],
   frames: ["count", "sampling", "t"],
   "frames.*": FRAME_KEYS,
   "frames.*.injection": INJECTION_KEYS,
@@ -390,6 +449,11 @@ const seedSchema = z.union([z.number(), z.string(), z.bigint()]).transform((v, c
   }
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
 });
+
+const seedsSchema = z.union([
+  z.array(seedSchema),
+  z.strictObject({ from: seedSchema, count: int.min(1).max(MAX_GRID_FRAMES) }),
+]);
 
 const colorSchema = z.union([z.tuple([z.number(), z.number(), z.number()]), z.string()])
   .transform((v, ctx): Rgb => {
@@ -463,7 +527,8 @@ const baseSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
   description: z.string().optional(),
   model: z.string().trim().min(1),
-  seed: seedSchema,
+  seed: seedSchema.optional(),
+  seeds: seedsSchema.optional(),
   steps: int.min(1).max(MAX_STEPS).default(MAX_STEPS),
   latentScale: z.number().gt(0).refine(Number.isFinite).optional(),
   injection: injectionSchema.prefault({}),
@@ -598,13 +663,15 @@ export function resolveExperiment(
   }
   const input: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
   const sources: Record<string, string> = {};
-  for (const key of ["model", "steps", "batch", "seed"] as const) {
+  for (const key of ["model", "steps", "batch"] as const) {
     if (overrides[key] !== undefined) {
       input[key] = overrides[key];
       sources[key] = `--${key}`;
     }
   }
+  applySeedOverrides(input, overrides, sources);
   const base = parseOrThrow(baseSchema, input, [], input, sources);
+  const seeding = resolveSeeds(base.seed, base.seeds, input, sources);
   const framesValue = input.frames;
   if (framesValue === undefined) throw new SpecError("frames", undefined, ALLOWED.frames);
   let frames = parseOrThrow(
@@ -665,12 +732,13 @@ export function resolveExperiment(
     }
     steps = to;
   }
+  if (seeding.seeds) checkGridSize(seeding.seeds, frames, input, sources, overrides);
 
   const resolved: ResolvedExperiment = {
     name: base.name,
     ...(base.description !== undefined ? { description: base.description } : {}),
     model: base.model,
-    seed: base.seed,
+    ...seeding,
     steps,
     ...(base.latentScale !== undefined ? { latentScale: base.latentScale } : {}),
     injection,
@@ -682,6 +750,184 @@ export function resolveExperiment(
   };
   checkCrossFields(resolved, hooks, sources);
   return resolved;
+}
+
+/** What `--seeds` accepts, for messages. */
+export const SEEDS_TEXT_ALLOWED =
+  'a range "a..b" of seeds (inclusive: 0..7 is the 8 seeds 0 … 7) ' +
+  'or a comma-separated list "1,2,3" of distinct seeds, each from 0 to 2**64-1';
+
+/**
+ * Parses the text of `--seeds`: `a..b` (inclusive) becomes `{ from: a, count: b - a + 1 }`,
+ * `1,2,3` a list; the seeds stay decimal strings so that seeds above 2**53 keep every digit.
+ *
+ * @throws {SpecError} naming `seeds` for anything else (an empty list, a range that runs
+ *   backwards, signs, fractions, hex).
+ */
+export function parseSeedsText(text: string): SeedsInput {
+  const trimmed = text.trim();
+  const range = /^(\d+)\s*\.\.\s*(\d+)$/.exec(trimmed);
+  if (range) {
+    const from = BigInt(range[1]);
+    const to = BigInt(range[2]);
+    if (to < from) {
+      throw new SpecError(
+        "seeds",
+        text,
+        `${SEEDS_TEXT_ALLOWED}; a range must not run backwards (${to} < ${from})`,
+        "set by --seeds",
+      );
+    }
+    // An absurd count stays a number for the count check to reject by name.
+    return { from: range[1], count: Number(to - from + 1n) };
+  }
+  if (/^\d+(\s*,\s*\d+)*$/.test(trimmed)) return trimmed.split(",").map((s) => s.trim());
+  throw new SpecError("seeds", text, SEEDS_TEXT_ALLOWED, "set by --seeds");
+}
+
+/**
+ * `--seed` replaces the spec's seed or seeds (a single-seed run: one row of a grid spec, with
+ * that row's content keys); `--seeds` replaces either with several (a multi-seed run).
+ */
+function applySeedOverrides(
+  input: Record<string, unknown>,
+  overrides: SpecOverrides,
+  sources: Record<string, string>,
+): void {
+  if (overrides.seed !== undefined && overrides.seeds !== undefined) {
+    throw new SpecError(
+      "seeds",
+      overrides.seeds,
+      "either --seed (one seed) or --seeds (several), not both",
+      "set by --seeds",
+    );
+  }
+  if (overrides.seed !== undefined) {
+    delete input.seeds;
+    input.seed = overrides.seed;
+    sources.seed = "--seed";
+  }
+  if (overrides.seeds !== undefined) {
+    delete input.seed;
+    const seeds = typeof overrides.seeds === "string"
+      ? parseSeedsText(overrides.seeds)
+      : overrides.seeds;
+    input.seeds = seeds;
+    sources.seeds = "--seeds";
+    const parts = Array.isArray(seeds) ? seeds.map((_, i) => String(i)) : ["from", "count"];
+    for (const part of parts) sources[`seeds.${part}`] = "--seeds";
+  }
+}
+
+function normalisedSeed(n: bigint): number | string {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+}
+
+/**
+ * Exactly one of `seed` and `seeds`; a range expanded into its list; every seed distinct.
+ * Returns the fields of the resolved spec.
+ */
+function resolveSeeds(
+  seed: number | string | undefined,
+  seeds: (number | string)[] | { from: number | string; count: number } | undefined,
+  input: Record<string, unknown>,
+  sources: Record<string, string>,
+): { seed: number | string; seeds?: undefined } | { seeds: (number | string)[]; seed?: undefined } {
+  const note = sources.seeds && `set by ${sources.seeds}`;
+  if (seeds === undefined) {
+    if (seed === undefined) {
+      throw new SpecError(
+        "seed",
+        undefined,
+        `${ALLOWED.seed}; or "seeds" (${SEEDS_ALLOWED}) for a multi-seed run`,
+      );
+    }
+    return { seed };
+  }
+  if (seed !== undefined) {
+    throw new SpecError(
+      "seeds",
+      input.seeds,
+      `either "seed" (one seed) or "seeds" (several), not both: the spec also sets seed ` +
+        describeValue(input.seed),
+    );
+  }
+  let list: (number | string)[];
+  if (Array.isArray(seeds)) {
+    if (seeds.length === 0) {
+      throw new SpecError("seeds", input.seeds, `${SEEDS_ALLOWED}; the list is empty`, note);
+    }
+    list = seeds;
+  } else {
+    const from = BigInt(seeds.from);
+    if (from + BigInt(seeds.count) - 1n > MAX_SEED) {
+      throw new SpecError(
+        "seeds.count",
+        seeds.count,
+        `at most ${MAX_SEED - from + 1n}: the seeds from ${from} must end at 2**64-1 or below`,
+        note,
+      );
+    }
+    list = Array.from({ length: seeds.count }, (_, i) => normalisedSeed(from + BigInt(i)));
+  }
+  const first = new Map<string, number>();
+  list.forEach((s, i) => {
+    const decimal = String(s);
+    const earlier = first.get(decimal);
+    if (earlier !== undefined) {
+      throw new SpecError(
+        `seeds.${i}`,
+        valueAt(input, ["seeds", i]),
+        `distinct seeds: seed ${decimal} is given twice (also seeds.${earlier})`,
+        note,
+      );
+    }
+    first.set(decimal, i);
+  });
+  return { seeds: list };
+}
+
+/** Frames per seed: the path's samples, the listed times, or the listed frames. */
+function framesPerSeed(frames: ResolvedFrames): number {
+  return Array.isArray(frames) ? frames.length : "t" in frames ? frames.t.length : frames.count;
+}
+
+function checkGridSize(
+  seeds: readonly (number | string)[],
+  frames: ResolvedFrames,
+  input: Record<string, unknown>,
+  sources: Record<string, string>,
+  overrides: SpecOverrides,
+): void {
+  const perSeed = framesPerSeed(frames);
+  const total = seeds.length * perSeed;
+  if (total <= MAX_GRID_FRAMES) return;
+  const notes = [
+    sources.seeds && `seeds set by ${sources.seeds}`,
+    overrides.frames !== undefined && "frames set by --frames",
+  ].filter(Boolean);
+  throw new SpecError(
+    "seeds",
+    input.seeds,
+    `at most ${MAX_GRID_FRAMES} frames in a multi-seed run (seeds × frames); here ` +
+      `${seeds.length} seeds × ${perSeed} frames = ${total}`,
+    notes.length > 0 ? notes.join(", ") : undefined,
+  );
+}
+
+/**
+ * The seeds of a resolved spec as decimal strings, in run order: the one `seed` of a single-seed
+ * run, or the `seeds` of a multi-seed run.
+ */
+export function runSeeds(spec: Pick<ResolvedExperiment, "seed" | "seeds">): string[] {
+  if (spec.seeds !== undefined) return spec.seeds.map(String);
+  if (spec.seed === undefined) throw new Error("internal error: a spec without seed or seeds");
+  return [String(spec.seed)];
+}
+
+/** Whether a resolved spec is a multi-seed run (`seeds`, even of one seed). */
+export function isMultiSeed(spec: Pick<ResolvedExperiment, "seeds">): boolean {
+  return spec.seeds !== undefined;
 }
 
 function overrideFrames(frames: ResolvedFrames, value: unknown): ResolvedFrames {

@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 import {
   defineExperiment,
   type ExperimentInput,
+  isMultiSeed,
+  MAX_GRID_FRAMES,
   MAX_SEED,
+  parseSeedsText,
   resolveExperiment,
+  runSeeds,
   SpecError,
   type SpecOverrides,
 } from "./spec.ts";
@@ -276,4 +280,138 @@ Deno.test("path parameters are checked by the real createPath, naming the parame
     }
   })();
   assert.equal(late?.field, "frames.t.1");
+});
+
+const { seed: _seed, ...unseeded } = base;
+
+Deno.test("seeds: a list or a range, normalised like seed; resolving again changes nothing", () => {
+  const list = resolveExperiment({ ...unseeded, seeds: [3, "4", 5n, MAX_SEED] }, {}, hooks);
+  assert.deepEqual(list.seeds, [3, 4, 5, MAX_SEED.toString()]);
+  assert.equal(list.seed, undefined);
+  assert.ok(!("seed" in list));
+  assert.deepEqual(runSeeds(list), ["3", "4", "5", MAX_SEED.toString()]);
+  assert.ok(isMultiSeed(list));
+  assert.deepEqual(resolveExperiment(list, {}, hooks), list);
+
+  const range = resolveExperiment({ ...unseeded, seeds: { from: 6, count: 3 } }, {}, hooks);
+  assert.deepEqual(range.seeds, [6, 7, 8]);
+  assert.deepEqual(
+    resolveExperiment({ ...unseeded, seeds: [6, 7, 8] }, {}, hooks),
+    range,
+    "a range and the list it stands for are the same spec (same hash, same run folder)",
+  );
+  const top = resolveExperiment(
+    { ...unseeded, seeds: { from: MAX_SEED - 1n, count: 2 } },
+    {},
+    hooks,
+  );
+  assert.deepEqual(top.seeds, [(MAX_SEED - 1n).toString(), MAX_SEED.toString()]);
+  const crossing = resolveExperiment(
+    { ...unseeded, seeds: { from: 2 ** 53 - 2, count: 3 } },
+    {},
+    hooks,
+  );
+  assert.deepEqual(crossing.seeds, [2 ** 53 - 2, 2 ** 53 - 1, "9007199254740992"]);
+  // One seed in a list is still a multi-seed run (a grid of one row); a single seed is not.
+  assert.ok(isMultiSeed(resolveExperiment({ ...unseeded, seeds: [1] }, {}, hooks)));
+  const single = resolveExperiment(base, {}, hooks);
+  assert.ok(!isMultiSeed(single) && !("seeds" in single));
+  assert.deepEqual(runSeeds(single), ["42"]);
+});
+
+Deno.test("seeds: bad input names the field and the value", () => {
+  const cases: [string, unknown, string, unknown, RegExp][] = [
+    ["empty list", [], "seeds", [], /non-empty list.*the list is empty/],
+    ["duplicate", [1, 2, "1"], "seeds.2", "1", /seed 1 is given twice \(also seeds\.0\)/],
+    ["duplicate bigint", [5n, 5], "seeds.1", 5, /seed 5 is given twice/],
+    ["negative", [1, -2], "seeds.1", -2, /0 to 2\*\*64-1/],
+    ["too big", [(MAX_SEED + 1n).toString()], "seeds.0", (MAX_SEED + 1n).toString(), /2\*\*64-1/],
+    ["fraction", [1.5], "seeds.0", 1.5, /integer/],
+    ["no count", { from: 0 }, "seeds.count", undefined, /1 to 10000/],
+    ["zero count", { from: 0, count: 0 }, "seeds.count", 0, /1 to 10000/],
+    ["bad from", { from: -1, count: 2 }, "seeds.from", -1, /0 to 2\*\*64-1/],
+    ["past the top", { from: MAX_SEED, count: 2 }, "seeds.count", 2, /at most 1: .* 2\*\*64-1/],
+    ["unknown field", { from: 0, count: 2, step: 2 }, "seeds.step", 2, /from, count/],
+    ["text", "0..7", "seeds", "0..7", /non-empty list/],
+  ];
+  for (const [what, seeds, field, value, allowed] of cases) {
+    const error = specError({ ...unseeded, seeds });
+    assert.equal(error.field, field, what);
+    assert.deepEqual(error.value, value, what);
+    assert.match(error.message, allowed, what);
+  }
+  const both = specError({ ...base, seeds: [1, 2] });
+  assert.equal(both.field, "seeds");
+  assert.match(
+    both.message,
+    /either "seed" \(one seed\) or "seeds" \(several\), not both.*seed 42/,
+  );
+  const neither = specError(unseeded);
+  assert.equal(neither.field, "seed");
+  assert.match(neither.message, /seed is missing.*or "seeds"/);
+});
+
+Deno.test("seeds × frames above the grid limit is refused, naming both counts", () => {
+  const error = specError({ ...unseeded, seeds: { from: 0, count: 101 }, frames: { count: 100 } });
+  assert.equal(error.field, "seeds");
+  assert.match(
+    error.message,
+    new RegExp(`at most ${MAX_GRID_FRAMES} frames .*here 101 seeds × 100 frames = 10100`),
+  );
+  assert.ok(
+    resolveExperiment(
+      { ...unseeded, seeds: { from: 0, count: 100 }, frames: { count: 100 } },
+      {},
+      hooks,
+    ),
+  );
+  // --frames counts: frames per seed after the override.
+  const listed = {
+    ...unseeded,
+    seeds: { from: 0, count: 5000 },
+    frames: [{ color: "#f00" }, { color: "#0f0" }, { color: "#00f" }],
+  };
+  assert.match(specError(listed).message, /5000 seeds × 3 frames = 15000/);
+  assert.equal((resolveExperiment(listed, { frames: 2 }, hooks).frames as unknown[]).length, 2);
+  const flagged = specError(base, { seeds: "0..9999", frames: 2 });
+  assert.match(
+    flagged.message,
+    /seeds set by --seeds, frames set by --frames.*10000 seeds × 2 frames/,
+  );
+  // A single-seed run keeps the old limit.
+  assert.ok(resolveExperiment({ ...base, frames: { count: MAX_GRID_FRAMES + 1 } }, {}, hooks));
+});
+
+Deno.test("--seeds and --seed: text forms, replacing seed or seeds, not both", () => {
+  assert.deepEqual(parseSeedsText("0..7"), { from: "0", count: 8 });
+  assert.deepEqual(parseSeedsText(" 5 .. 5 "), { from: "5", count: 1 });
+  assert.deepEqual(parseSeedsText("1,2, 3"), ["1", "2", "3"]);
+  assert.deepEqual(parseSeedsText("18446744073709551615"), ["18446744073709551615"]);
+  const grid = resolveExperiment(base, { seeds: "3..5" }, hooks);
+  assert.deepEqual([grid.seed, grid.seeds], [undefined, [3, 4, 5]]);
+  const listed = resolveExperiment(base, { seeds: "9,1" }, hooks);
+  assert.deepEqual(listed.seeds, [9, 1]);
+  // --seed on a multi-seed spec: a single-seed run of that seed.
+  const one = resolveExperiment({ ...unseeded, seeds: [1, 2] }, { seed: "2" }, hooks);
+  assert.deepEqual([one.seed, one.seeds], [2, undefined]);
+  const replaced = resolveExperiment({ ...unseeded, seeds: [1, 2] }, { seeds: "7..8" }, hooks);
+  assert.deepEqual(replaced.seeds, [7, 8]);
+
+  for (const text of ["", "7..3", "1,,2", "-1", "1.5", "a..b", "0x10", "1..", "1;2", "1 2"]) {
+    const error = specError(base, { seeds: text });
+    assert.equal(error.field, "seeds", text);
+    assert.match(error.message, /set by --seeds/, text);
+  }
+  assert.match(specError(base, { seeds: "7..3" }).message, /must not run backwards/);
+  const dup = specError(base, { seeds: "4,5,4" });
+  assert.equal(dup.field, "seeds.2");
+  assert.match(dup.message, /seeds\.2 is "4" \(set by --seeds\).*seed 4 is given twice/);
+  assert.equal(specError(base, { seeds: "0..99999999999999999999" }).field, "seeds.count");
+  assert.equal(
+    specError(base, { seeds: "18446744073709551615..18446744073709551616" }).field,
+    "seeds.count",
+  );
+  const both = specError(base, { seed: "1", seeds: "2..3" });
+  assert.equal(both.field, "seeds");
+  assert.match(both.message, /either --seed .* or --seeds .*not both/);
 });

@@ -14,7 +14,6 @@
 import { join } from "node:path";
 import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
 import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.ts";
-import { keyContextFor } from "../experiments/keys.ts";
 import { type Manifest, readManifest, writeManifest } from "../experiments/manifest.ts";
 import { LOCK_FILE } from "../experiments/runner.ts";
 import { SpecError } from "../experiments/spec.ts";
@@ -152,7 +151,6 @@ export async function analyzeRun(
       latentScale: number;
     };
     const spec = manifest.spec;
-    const keyContext = keyContextFor(spec, info);
     const loadRunModel = async (): Promise<RunnerModel> => {
       if (model) return model;
       let modelDir: string;
@@ -181,7 +179,7 @@ export async function analyzeRun(
     const tracker = new IdentityTracker({
       dir,
       spec,
-      keyContext,
+      keyModel: info,
       embedder,
       renderReference: async (seed) => {
         const m = await loadRunModel();
@@ -193,7 +191,7 @@ export async function analyzeRun(
           scale: injection.scale,
           window: injection.window,
           mode: injection.mode,
-          latentScale: keyContext.latentScale,
+          latentScale: spec.latentScale ?? info.latentScale,
         });
         return { rgba: deps.imageToRgba(images, 0, m.imageSize, m.imageSize), size: m.imageSize };
       },

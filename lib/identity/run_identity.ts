@@ -8,7 +8,6 @@
 
 import { join } from "node:path";
 import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
-import type { KeyContext } from "../experiments/keys.ts";
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
 import type { ResolvedExperiment } from "../experiments/spec.ts";
 import { identityPlot } from "../render/identity_plot.ts";
@@ -34,7 +33,7 @@ export function identityWanted(spec: ResolvedExperiment, option: boolean | undef
 /** Writes `identity_plot.png` for the frames that have identity numbers; returns its name. */
 export async function writeIdentityPlot(
   frames: readonly ManifestFrame[],
-  spec: { name: string; seed: number | string; steps: number },
+  spec: { name: string; seed?: number | string; steps: number },
   threshold: number,
   dir: string,
   write: (path: string, data: Uint8Array) => Promise<void>,
@@ -71,8 +70,7 @@ export interface RunIdentityContext {
   model: RunnerModel;
   /** The runner's dependencies (`loadEmbedder`, `sample`, PNG coding). */
   deps: RunnerDeps;
-  /** Key context of the run. */
-  keyContext: KeyContext;
+
   /** The folder's earlier manifest. */
   previous: Manifest | null;
   /** Atomic run-file writer (reports a full disk). */
@@ -99,7 +97,7 @@ export class RunIdentity {
     this.tracker = new IdentityTracker({
       dir: ctx.dir,
       spec,
-      keyContext: ctx.keyContext,
+      keyModel: model.info,
       embedder,
       renderReference: async (seed) => {
         const injection = referenceInjection(spec.injection);
@@ -110,7 +108,7 @@ export class RunIdentity {
           scale: injection.scale,
           window: injection.window,
           mode: injection.mode,
-          latentScale: ctx.keyContext.latentScale,
+          latentScale: spec.latentScale ?? model.info.latentScale,
         });
         const size = model.imageSize;
         return { rgba: deps.imageToRgba(images, 0, size, size), size };

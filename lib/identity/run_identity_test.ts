@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
-import { keyContextFor } from "../experiments/keys.ts";
+import { frameKey, keyContextFor } from "../experiments/keys.ts";
 import type { Manifest } from "../experiments/manifest.ts";
 import { runExperiment, type RunOptions } from "../experiments/runner.ts";
 import { type ExperimentInput, resolveExperiment } from "../experiments/spec.ts";
@@ -10,7 +10,6 @@ import { sha256File } from "../util/hash.ts";
 import { fakeEmbedder } from "./_fake_embedder.ts";
 import { distance } from "./analysis.ts";
 import { rgbaToNchw } from "./tracker.ts";
-import { referenceKey } from "./tracker.ts";
 
 const spec = {
   name: "identity-test",
@@ -72,7 +71,14 @@ Deno.test("a run records descriptors, distances, the reference face, the summary
       scheduler: { num_train_timesteps: 1000 },
       latentScale: 1,
     });
-    assert.equal(ref.key, referenceKey(context, "3", resolved.injection));
+    // Keyed like a frame of this run: black, scale 0, the run's window and mode.
+    assert.equal(
+      ref.key,
+      frameKey(context, {
+        color: [0, 0, 0],
+        injection: { scale: 0, window: resolved.injection.window, mode: "constant" },
+      }),
+    );
     assert.equal(ref.seed, "3");
     assert.equal(await sha256File(join(dir, ref.file)), ref.sha256);
     assert.deepEqual(ref.descriptor, await descriptorOf(dir, ref.file));

@@ -13,8 +13,7 @@
  */
 
 import { join } from "node:path";
-import type { KeyContext } from "../experiments/keys.ts";
-import { frameKey } from "../experiments/keys.ts";
+import { frameKey, keyContextFor, type KeyModel } from "../experiments/keys.ts";
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
 import type { Injection } from "../experiments/spec.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
@@ -38,18 +37,32 @@ export function referenceInjection(injection: Injection): Injection {
   return { scale: 0, window: [injection.window[0], injection.window[1]], mode: injection.mode };
 }
 
-/** Content key of the reference face of `seed`. */
-export function referenceKey(context: KeyContext, seed: string, injection: Injection): string {
-  return frameKey({ ...context, seed }, {
+/** The spec fields identity bookkeeping reads. */
+export interface IdentitySpec {
+  /** The seed of a single-seed run (multi-seed frames carry their own). */
+  seed?: number | string;
+  /** DDIM steps. */
+  steps: number;
+  /** Latent scale override. */
+  latentScale?: number;
+  /** Spec-wide injection (window and mode of the reference). */
+  injection: Injection;
+}
+
+/** Content key of the reference face of `seed`: the key of that image as a frame of the run. */
+export function referenceKey(spec: IdentitySpec, model: KeyModel, seed: string): string {
+  return frameKey(keyContextFor(spec, model, seed), {
     color: REFERENCE_COLOR,
-    injection: referenceInjection(injection),
+    injection: referenceInjection(spec.injection),
   });
 }
 
 /** The seed of a manifest frame: its own (multi-seed runs) or the spec's. */
-export function frameSeed(frame: object, specSeed: number | string): string {
+export function frameSeed(frame: object, specSeed: number | string | undefined): string {
   const own = (frame as { seed?: unknown }).seed;
-  return typeof own === "string" ? own : String(specSeed);
+  if (typeof own === "string") return own;
+  if (specSeed === undefined) throw new Error("internal error: a frame without a seed");
+  return String(specSeed);
 }
 
 /** Descriptor as stored: float32 values (the network's precision) as plain numbers. */
@@ -77,9 +90,9 @@ export interface IdentityHost {
   /** The run folder. */
   dir: string;
   /** The spec's seed and injection. */
-  spec: { seed: number | string; injection: Injection };
-  /** Key context of the run (the seed is replaced per reference). */
-  keyContext: KeyContext;
+  spec: IdentitySpec;
+  /** The model's key inputs (model.json: file hashes, scheduler, latent scale). */
+  keyModel: KeyModel;
   /** The loaded embedder. */
   embedder: FaceEmbedder;
   /** Renders the reference image of `seed` (no injection); RGBA of a size × size image. */
@@ -150,7 +163,7 @@ export class IdentityTracker {
 
   /** Content key of the reference face of `seed` in this run. */
   referenceKey(seed: string): string {
-    return referenceKey(this.#host.keyContext, seed, this.#host.spec.injection);
+    return referenceKey(this.#host.spec, this.#host.keyModel, seed);
   }
 
   /**
@@ -307,15 +320,18 @@ export class IdentityTracker {
 }
 
 /** Seeds of the frames, in order of first appearance. */
-export function seedsOf(frames: readonly object[], specSeed: number | string): string[] {
+export function seedsOf(
+  frames: readonly object[],
+  specSeed: number | string | undefined,
+): string[] {
   return [...new Set(frames.map((f) => frameSeed(f, specSeed)))];
 }
 
 /** Content keys of the reference faces of the planned frames' seeds. */
 export function referenceKeys(
-  context: KeyContext,
+  spec: IdentitySpec,
+  model: KeyModel,
   planned: readonly object[],
-  spec: { seed: number | string; injection: Injection },
 ): Set<string> {
-  return new Set(seedsOf(planned, spec.seed).map((s) => referenceKey(context, s, spec.injection)));
+  return new Set(seedsOf(planned, spec.seed).map((s) => referenceKey(spec, model, s)));
 }

@@ -41,7 +41,7 @@ export interface ContactSheetOptions {
   /** Heading above the grid. */
   title?: string;
   /** Light (paper) or dark (screen) background; default light. */
-  theme?: "light" | "dark";
+  theme?: SheetTheme;
 }
 
 /** Where one frame's parts sit on the sheet. */
@@ -80,7 +80,11 @@ export interface ContactSheetLayout {
   cells: CellLayout[];
 }
 
-const THEMES = {
+/** Light (paper) or dark (screen) colours of the sheets. */
+export type SheetTheme = "light" | "dark";
+
+/** Background, text and hairline colours of each theme (shared with the grid picture). */
+export const SHEET_THEMES = {
   light: {
     background: [255, 255, 255],
     text: [34, 34, 34],
@@ -93,7 +97,7 @@ const THEMES = {
     secondary: [150, 150, 150],
     hairline: [70, 70, 74],
   },
-} as const satisfies Record<string, Record<string, Rgb8>>;
+} as const satisfies Record<SheetTheme, Record<string, Rgb8>>;
 
 /** Default column count: one row for a handful of frames, otherwise a landscape grid. */
 function defaultColumns(count: number): number {
@@ -152,7 +156,9 @@ export function contactSheetLayout(
   const cellHeight = tileHeight + swatchGap + swatchHeight + captionGap + captionLines * lineHeight;
 
   let titleHeight = 0;
-  if (options.title) titleHeight = font.measure(options.title, titlePx(tileWidth)).height + gap;
+  if (options.title) {
+    titleHeight = font.measure(options.title, sheetTitlePx(tileWidth)).height + gap;
+  }
 
   const width = columns * tileWidth + (columns + 1) * gap;
   const height = titleHeight + rows * cellHeight + (rows + 1) * gap;
@@ -188,7 +194,8 @@ export function contactSheetLayout(
   };
 }
 
-function titlePx(tileWidth: number): number {
+/** Font size of a sheet's title for tiles `tileWidth` pixels wide (shared with the grid). */
+export function sheetTitlePx(tileWidth: number): number {
   return Math.min(20, Math.max(13, Math.round(tileWidth * 0.14)));
 }
 
@@ -225,7 +232,7 @@ export async function renderContactSheet(
   const font = await defaultFont();
   const texts = frames.map((f, i) => ({ label: f.label ?? String(i), hex: colorToHex(f.color) }));
   const layout = contactSheetLayout(frames.length, fw, fh, options, font, texts);
-  const theme = THEMES[options.theme ?? "light"];
+  const theme = SHEET_THEMES[options.theme ?? "light"];
   const canvas = new Canvas(layout.width, layout.height, theme.background);
 
   if (options.title) {
@@ -234,7 +241,7 @@ export async function renderContactSheet(
       options.title,
       layout.gap,
       layout.gap,
-      titlePx(layout.tileWidth),
+      sheetTitlePx(layout.tileWidth),
       theme.text,
     );
   }

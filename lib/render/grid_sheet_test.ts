@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { defaultFont } from "./font.ts";
+import { type GridCell, gridSheet, gridSheetLayout, renderGridSheet } from "./grid_sheet.ts";
+import { colorToBytes, decodePng } from "./png.ts";
+import { resizeRgba } from "./resample.ts";
+
+/** A distinct gradient per (row, column), so a cell in the wrong place is caught. */
+function cell(row: number, column: number, width: number, height: number): GridCell {
+  const rgba = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      rgba.set(
+        [(x * 255) / (width - 1), (row * 71 + y * 3) % 256, (column * 43 + 17) % 256, 255],
+        4 * (y * width + x),
+      );
+    }
+  }
+  return { rgba, width, height };
+}
+
+const COLORS = [[1, 0, 0], [0, 0.5, 1], [0.2, 0.8, 0.4], [0, 0, 0]] as const;
+const SEEDS = ["0", "42", "18446744073709551615"];
+
+function input(width: number, height: number) {
+  return {
+    rows: SEEDS.map((label, r) => ({
+      label,
+      cells: COLORS.map((_, c) => cell(r, c, width, height)),
+    })),
+    colors: COLORS,
+  };
+}
+
+function pixel(img: { width: number; rgba: Uint8Array }, x: number, y: number): number[] {
+  const i = 4 * (y * img.width + x);
+  return [...img.rgba.subarray(i, i + 3)];
+}
+
+Deno.test("grid.png: every cell holds its frame's pixels, every swatch its column's colour", async () => {
+  const grid = input(32, 24);
+  const png = await gridSheet(grid, { title: "innate × external" });
+  const image = await decodePng(png, "grid.png");
+  const { layout } = await renderGridSheet(grid, { title: "innate × external" });
+  assert.deepEqual([image.width, image.height], [layout.width, layout.height]);
+  assert.ok(layout.titleHeight > 0);
+  for (const [r, row] of grid.rows.entries()) {
+    for (const [c, frame] of row.cells.entries()) {
+      const tile = layout.rows[r].cells[c];
+      assert.deepEqual([tile.width, tile.height], [32, 24], "frames are shown 1:1");
+      for (let y = 0; y < frame.height; y++) {
+        for (let x = 0; x < frame.width; x++) {
+          const i = 4 * (y * frame.width + x);
+          assert.deepEqual(
+            pixel(image, tile.x + x, tile.y + y),
+            [...frame.rgba.subarray(i, i + 3)],
+            `row ${r} column ${c} pixel ${x},${y}`,
+          );
+        }
+      }
+    }
+  }
+  for (const [c, color] of COLORS.entries()) {
+    const { swatch } = layout.columns[c];
+    const want = colorToBytes(color);
+    for (let y = swatch.y; y < swatch.y + swatch.height; y++) {
+      for (let x = swatch.x; x < swatch.x + swatch.width; x++) {
+        assert.deepEqual(pixel(image, x, y), want, `swatch ${c} at ${x},${y}`);
+      }
+    }
+    // The swatch heads its column and sits above the first row.
+    assert.equal(swatch.x, layout.rows[0].cells[c].x + 1);
+    assert.ok(swatch.y + swatch.height < layout.rows[0].cells[c].y);
+  }
+});
+
+Deno.test("grid.png: row labels and hex codes are drawn where the layout puts them", async () => {
+  const grid = input(64, 64);
+  const { layout, rgba, width } = await renderGridSheet(grid);
+  const image = { rgba, width };
+  const inkIn = (x0: number, y0: number, w: number, h: number) => {
+    let ink = 0;
+    for (let y = y0; y < y0 + h; y++) {
+      for (let x = x0; x < x0 + w; x++) if (pixel(image, x, y)[0] < 160) ink++;
+    }
+    return ink;
+  };
+  const labelWidth = layout.rows[0].cells[0].x - layout.gap - layout.labelX;
+  for (const [r, row] of layout.rows.entries()) {
+    const band = inkIn(layout.labelX, row.labelY - 5, labelWidth, 10);
+    assert.ok(band > 10, `row ${r}: the seed label is drawn (${band} dark pixels)`);
+  }
+  // The longest seed sets the label column: 20 digits are wider than 1.
+  const font = await defaultFont();
+  const short = gridSheetLayout(["1"], 4, 64, 64, {}, font);
+  assert.ok(layout.rows[0].cells[0].x > short.rows[0].cells[0].x);
+  for (const [c, column] of layout.columns.entries()) {
+    const ink = inkIn(column.swatch.x, column.hexY, layout.tileWidth - 2, layout.captionPx);
+    assert.ok(ink > 10, `column ${c}: its hex code is drawn under the swatch`);
+  }
+  // Nothing but background between the cells.
+  const [a, b] = layout.rows[0].cells;
+  assert.equal(inkIn(a.x + a.width, a.y, b.x - a.x - a.width, a.height), 0);
+});
+
+Deno.test("grid.png: resized cells, sizes from the layout, and bad input refused", async () => {
+  const grid = input(64, 64);
+  const { layout, rgba, width } = await renderGridSheet(grid, { tileSize: 32 });
+  assert.equal(layout.tileWidth, 32);
+  const tile = layout.rows[2].cells[3];
+  const small = resizeRgba(grid.rows[2].cells[3].rgba, 64, 64, 32, 32);
+  assert.deepEqual(
+    pixel({ rgba, width }, tile.x + 5, tile.y + 7),
+    [...small.subarray(4 * (7 * 32 + 5), 4 * (7 * 32 + 5) + 3)],
+  );
+  const last = layout.rows.at(-1)!.cells.at(-1)!;
+  assert.equal(layout.width, last.x + last.width + layout.gap);
+  assert.equal(layout.height, last.y + last.height + layout.gap);
+
+  await assert.rejects(
+    renderGridSheet({ rows: [{ label: "1", cells: [cell(0, 0, 4, 4)] }], colors: COLORS }),
+    /row 0 \(1\) has 1 cells for 4 colours/,
+  );
+  await assert.rejects(
+    renderGridSheet({
+      rows: [{ label: "1", cells: [cell(0, 0, 4, 4), cell(0, 1, 5, 4)] }],
+      colors: COLORS.slice(0, 2),
+    }),
+    /cell 0,1 is 5×4/,
+  );
+  await assert.rejects(renderGridSheet({ rows: [], colors: [] }), /at least one row/);
+  // Deterministic bytes.
+  assert.deepEqual(await gridSheet(grid), await gridSheet(grid));
+});
