@@ -8,7 +8,7 @@ import { type ExperimentInput, resolveExperiment } from "../experiments/spec.ts"
 import { decodePng } from "../render/png.ts";
 import { sha256File } from "../util/hash.ts";
 import { fakeEmbedder } from "./_fake_embedder.ts";
-import { distance } from "./analysis.ts";
+import { distance, twoWayDecomposition } from "./analysis.ts";
 import { rgbaToNchw } from "./tracker.ts";
 
 const spec = {
@@ -163,5 +163,35 @@ Deno.test("identity off (flag or spec) and shard runs write no identity and load
     const shard = await run(spec, join(dir, "shard"), { shard: { index: 0, count: 2 } });
     assert.equal(shard.manifest.identity, undefined);
     assert.deepEqual(shard.embedLog.calls, []);
+  });
+});
+
+Deno.test("a multi-seed run: one reference per seed, neighbours within a seed, the grid's decomposition", async () => {
+  await withTempDir(async (dir) => {
+    const grid = { ...spec, seed: undefined, seeds: [7, 8, 9], frames: { count: 4 } };
+    const { manifest, log } = await run(grid, dir);
+    const refs = manifest.identity!.references;
+    assert.deepEqual(refs.map((r) => r.seed), ["7", "8", "9"]);
+    assert.equal(log.samples.filter((s) => s.scale === 0).length, 3);
+    assert.equal(new Set(refs.map((r) => r.key)).size, 3, "each seed has its own reference key");
+    for (const frame of manifest.frames) {
+      const seed = (frame as { seed?: string }).seed!;
+      const ref = refs.find((r) => r.seed === seed)!;
+      assert.equal(
+        frame.identity!.toReference,
+        distance(frame.identity!.descriptor, ref.descriptor),
+      );
+      const colorIndex = (frame as { colorIndex?: number }).colorIndex!;
+      assert.equal(frame.identity!.toPrevious === null, colorIndex === 0);
+    }
+    const s = manifest.summary!.identity!;
+    assert.ok("share" in s.decomposition, JSON.stringify(s.decomposition));
+    const rows = ["7", "8", "9"].map((seed) =>
+      manifest.frames.filter((f) => (f as { seed?: string }).seed === seed)
+        .map((f) => f.identity!.descriptor)
+    );
+    assert.deepEqual(s.decomposition, twoWayDecomposition(rows));
+    assert.equal(s.perSeed.length, 3);
+    assert.equal(s.colorCorrelation.n, 3 * 6);
   });
 });
