@@ -145,8 +145,9 @@ function outputFiles(outputs: unknown): string[] {
     contactSheet?: unknown;
     pathPlot?: unknown;
     video?: { mp4?: unknown; gif?: unknown };
+    identityPlot?: unknown;
   } | undefined;
-  return [o?.contactSheet, o?.pathPlot, o?.video?.mp4, o?.video?.gif]
+  return [o?.contactSheet, o?.pathPlot, o?.video?.mp4, o?.video?.gif, o?.identityPlot]
     .filter((f): f is string => typeof f === "string" && f !== "");
 }
 
@@ -163,6 +164,12 @@ export async function verifyRun(path: string): Promise<VerifyReport> {
   const run = await openRun(path);
   const { dir, manifest } = run;
   const files = groupByFile(manifest.frames);
+  // Reference faces (identity numbers) live in frames/ too; a frame may be one of them.
+  for (const ref of manifest.identity?.references ?? []) {
+    if (!files.has(ref.file)) {
+      files.set(ref.file, { indices: [], sha256: new Set([ref.sha256]), sizes: new Set() });
+    }
+  }
   const report: VerifyReport = {
     dir,
     manifestPath: run.manifestPath,
