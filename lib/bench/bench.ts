@@ -32,6 +32,7 @@ import { cudaProviderStatus } from "../pipelines/cuda.ts";
 import { countFlops } from "./flops.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import { MATMUL_SIZE, type WorkerResult, type WorkerTask } from "./worker.ts";
+import { type FaceEmbeddingBench, measureFaceEmbedding } from "./identity.ts";
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -119,6 +120,8 @@ export interface BenchResult {
   gpu: GpuResult;
   /** The largest peak RSS of all measurements, bytes. */
   peakRssBytes: number;
+  /** Cost of one frame's face descriptor (absent in records written before it was measured). */
+  identity?: FaceEmbeddingBench;
 }
 
 /** The CUDA figures at one batch size and precision. */
@@ -307,6 +310,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       log,
     });
 
+    const identity = await measureFaceEmbedding({ threads, runs, log });
+
     return {
       version: 1,
       date,
@@ -344,6 +349,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       },
       fusedCpu,
       gpu,
+      identity,
       peakRssBytes: Math.max(
         mmBefore.peakRssBytes,
         mmAfter.peakRssBytes,

@@ -81,14 +81,40 @@ async function load(): Promise<FaceApiReference> {
   });
   await tf.setBackend("cpu");
   await tf.ready();
+  const reference = { faceapi, tf, recognitionNet: faceapi.nets.faceRecognitionNet };
+  await loadNet(reference, faceapi.nets.faceRecognitionNet, "face_recognition_model");
+  return reference;
+}
+
+/** tfjs's `io.weightsLoaderFactory` over a manifest of the package: its tensor map. */
+async function decodeWithTfjs(ref: FaceApiReference, manifestName: string): Promise<Any> {
   const modelDir = join(faceApiPackageDir(), "model");
   const manifest = JSON.parse(
-    await Deno.readTextFile(join(modelDir, "face_recognition_model-weights_manifest.json")),
+    await Deno.readTextFile(join(modelDir, `${manifestName}-weights_manifest.json`)),
   );
   const readShards = (paths: string[]) =>
     Promise.all(paths.map(async (p) => (await Deno.readFile(p)).buffer));
-  const weightMap = await tf.io.weightsLoaderFactory(readShards)(manifest, `${modelDir}/`);
-  const recognitionNet = faceapi.nets.faceRecognitionNet;
-  recognitionNet.loadFromWeightMap(weightMap);
-  return { faceapi, tf, recognitionNet };
+  return await ref.tf.io.weightsLoaderFactory(readShards)(manifest, `${modelDir}/`);
+}
+
+/**
+ * Loads one of face-api's nets (e.g. `faceapi.nets.ssdMobilenetv1`, manifest
+ * `ssd_mobilenetv1_model`) from the package's weights, as `NeuralNetwork.loadFromDisk` does.
+ */
+export async function loadNet(ref: FaceApiReference, net: Any, manifestName: string) {
+  if (!net.isLoaded) net.loadFromWeightMap(await decodeWithTfjs(ref, manifestName));
+}
+
+/** tfjs's own decoding of a weights manifest: name → { shape, data }. */
+export async function tfjsWeightMap(
+  ref: FaceApiReference,
+  manifestName: string,
+): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+  const weightMap = await decodeWithTfjs(ref, manifestName);
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, tensor] of Object.entries(weightMap as Record<string, Any>)) {
+    out.set(name, { shape: tensor.shape, data: tensor.dataSync() });
+    tensor.dispose();
+  }
+  return out;
 }

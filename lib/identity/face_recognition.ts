@@ -54,11 +54,18 @@ const GRAPH_FILE = "face_recognition.onnx";
 const INFO_FILE = "face_net.json";
 
 /**
- * The crop taken from a CelebA-HQ-aligned face, as fractions of the image side: where face-api's
- * own pipeline (68-point landmarks, `FaceLandmarks.align()` = their bounding box padded by 20 %)
- * puts the face box on faces aligned the CelebA-HQ way. See the README ("Measuring identity").
+ * The crop taken from a CelebA-HQ-aligned face, as fractions of the image side: the box face-api's
+ * own pipeline (SSD detection, 68-point landmarks, `FaceLandmarks.align()` = the landmarks'
+ * bounding box padded by 20 %) gives on faces aligned the CelebA-HQ way — the median over the 22
+ * faces of face-api's demo photos, mapped into the CelebA-HQ frame and kept symmetric
+ * (`lib/identity/derive_face_box.ts` computes it; the README says why and how).
  */
-export const CELEBAHQ_FACE_BOX: Readonly<FaceBox> = { x: 0.2, y: 0.33, width: 0.6, height: 0.62 };
+export const CELEBAHQ_FACE_BOX: Readonly<FaceBox> = {
+  x: 0.162,
+  y: 0.313,
+  width: 0.676,
+  height: 0.653,
+};
 
 /** Human-readable name recorded in {@link EmbedderInfo}. */
 export const FACE_NET_NAME = "face-api face_recognition_model (ResNet-34, 128-D)";
