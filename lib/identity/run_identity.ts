@@ -33,7 +33,7 @@ export function identityWanted(spec: ResolvedExperiment, option: boolean | undef
 /** Writes `identity_plot.png` for the frames that have identity numbers; returns its name. */
 export async function writeIdentityPlot(
   frames: readonly ManifestFrame[],
-  spec: { name: string; seed?: number | string; steps: number },
+  spec: { name: string; seed?: number | string; steps: number; preview?: { fromSteps: number } },
   threshold: number,
   dir: string,
   write: (path: string, data: Uint8Array) => Promise<void>,
@@ -54,7 +54,9 @@ export async function writeIdentityPlot(
   const png = await identityPlot({
     series,
     threshold,
-    title: `${spec.name}  ${seeds}  ${spec.steps} steps: face-descriptor distance`,
+    title: `${spec.name}  ${seeds}  ${spec.steps} steps` +
+      (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "") +
+      ": face-descriptor distance",
   });
   await write(join(dir, IDENTITY_PLOT_FILE), png);
   return IDENTITY_PLOT_FILE;
