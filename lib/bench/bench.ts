@@ -7,6 +7,11 @@
  * against fused-loop sampling on the CPU, peak memory, and — where onnxruntime-node's CUDA
  * provider is installed — UNet steps on the GPU through the fused loop, fp32 and fp16.
  *
+ * The temporary folder (about 1.2 GB at full size) is removed however the benchmark ends: done,
+ * failed, or stopped through {@link BenchOptions.signal} (the CLI aborts it on SIGINT/SIGTERM),
+ * which also kills the measuring child process; folders of benchmarks killed outright are removed
+ * by the next one (see `temp_models.ts`).
+ *
  * @module
  */
 
@@ -29,7 +34,9 @@ import { GraphBuilder } from "../onnx/graph_builder.ts";
 import { saveModel } from "../onnx/serialize.ts";
 import type { OnnxGraph } from "../onnx/graph.ts";
 import { cudaProviderStatus } from "../pipelines/cuda.ts";
+import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.ts";
 import { countFlops } from "./flops.ts";
+import { makeBenchTempDir } from "./temp_models.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import { MATMUL_SIZE, type WorkerResult, type WorkerTask } from "./worker.ts";
 import { type FaceEmbeddingBench, measureFaceEmbedding } from "./identity.ts";
@@ -52,6 +59,11 @@ export interface BenchOptions {
   gpuLoopSteps?: number;
   /** Progress messages (default: none). */
   log?: (message: string) => void;
+  /**
+   * Stops the benchmark: the measuring child is killed, the temporary models are removed and
+   * the abort reason is thrown (an `InterruptedError` from the CLI's signal handler).
+   */
+  signal?: AbortSignal;
 }
 
 /** The UNet figures at one batch size. */
@@ -190,7 +202,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const size = small ? 16 : 64;
   const channels = unetConfig.inChannels;
 
-  const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-" });
+  const signal = options.signal;
+  throwIfInterrupted(signal);
+  const temp = await makeBenchTempDir(log);
+  const dir = temp.path;
+  log(`temporary models in ${dir} (removed at the end, also on Ctrl-C)`);
+  // Every measurement runs in a child; `signal` kills it, and a check between stages stops the
+  // building and writing of the graphs.
+  const runWorker = (task: WorkerTask) => {
+    throwIfInterrupted(signal);
+    return runWorkerProcess(task, signal);
+  };
   try {
     log("building the UNet graph");
     const unetShapes = unetParameterShapes(unetConfig);
@@ -205,9 +227,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     const flopsPerFrameStep =
       countFlops(unetGraph, { sample: [1, channels, size, size], timestep: [1] }).total;
     const unetPath = join(dir, "unet.onnx");
+    throwIfInterrupted(signal);
     const loopPath = await saveUnetAndLoop(dir, unetGraph);
     unetGraph = undefined as never; // let the weights go before the workers start
 
+    throwIfInterrupted(signal);
     log("building the VQ decoder graph");
     let vqGraph = buildVqDecoderGraph(
       vqConfig,
@@ -217,6 +241,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     const flopsPerImage = countFlops(vqGraph, { latents: [1, vqConfig.vqEmbedDim, size, size] })
       .total;
     const vqPath = join(dir, "vq_decoder.onnx");
+    throwIfInterrupted(signal);
     await saveModel(vqPath, vqGraph, { externalData: true });
     vqGraph = undefined as never;
 
@@ -296,6 +321,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
 
     const gpu = await measureGpu({
       dir,
+      runWorker,
       build: (precision) =>
         buildUnetGraph(unetConfig, randomWeights(unetShapes, 1), {
           attention: options.attention,
@@ -308,6 +334,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       size,
       loopSteps: options.gpuLoopSteps ?? 20,
       log,
+      signal,
     });
 
     const identity = await measureFaceEmbedding({ threads, runs, log });
@@ -359,7 +386,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       ),
     };
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await temp.remove();
   }
 }
 
@@ -380,6 +407,7 @@ async function saveUnetAndLoop(dir: string, unet: OnnxGraph): Promise<string> {
  */
 async function measureGpu(o: {
   dir: string;
+  runWorker: (task: WorkerTask) => Promise<WorkerResult>;
   build: (precision: "fp32" | "fp16") => OnnxGraph;
   batches: number[];
   runs: number;
@@ -388,17 +416,19 @@ async function measureGpu(o: {
   size: number;
   loopSteps: number;
   log: (message: string) => void;
+  signal?: AbortSignal;
 }): Promise<GpuResult> {
   const status = cudaProviderStatus();
   if (!status.available) return { available: false, reason: status.reason ?? "unknown" };
   const results: Record<"fp32" | "fp16", GpuBatchResult[]> = { fp32: [], fp16: [] };
   try {
     for (const precision of ["fp32", "fp16"] as const) {
+      throwIfInterrupted(o.signal);
       o.log(`GPU: building the ${precision} fused loop`);
       const loopPath = await saveUnetAndLoop(join(o.dir, `gpu-${precision}`), o.build(precision));
       for (const batch of o.batches) {
         o.log(`GPU ${precision}: UNet batch ${batch}, ${o.loopSteps} steps per run`);
-        const r = await runWorker({
+        const r = await o.runWorker({
           kind: "loop",
           model: loopPath,
           device: "cuda",
@@ -419,6 +449,7 @@ async function measureGpu(o: {
       }
     }
   } catch (e) {
+    throwIfInterrupted(o.signal);
     const first = (e as Error).message.split("\n").find((l) => /error/i.test(l)) ??
       (e as Error).message.split("\n")[0];
     return { available: false, reason: `the CUDA provider is installed but failed: ${first}` };
@@ -440,12 +471,27 @@ function matmulGraph() {
   return b.build();
 }
 
-async function runWorker(task: WorkerTask): Promise<WorkerResult> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", WORKER, JSON.stringify(task)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+/** Runs one measurement in a child process; `signal` kills the child. */
+async function runWorkerProcess(task: WorkerTask, signal?: AbortSignal): Promise<WorkerResult> {
+  let output;
+  try {
+    output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", WORKER, JSON.stringify(task)],
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).output();
+  } catch (e) {
+    throwIfInterrupted(signal);
+    throw e;
+  }
+  // A child killed by the signal is no failure of the measurement: the benchmark was stopped.
+  throwIfInterrupted(signal);
+  // Ctrl-C in a terminal reaches the whole process group: the child may die of it first.
+  if (output.signal === "SIGINT" || output.signal === "SIGTERM") {
+    throw new InterruptedError(output.signal);
+  }
+  const { code, stdout, stderr } = output;
   const out = new TextDecoder().decode(stdout).trim().split("\n").at(-1) ?? "";
   if (code !== 0 || !out.startsWith("{")) {
     throw new Error(

@@ -61,3 +61,85 @@ Deno.test("bench arguments are parsed and bad values named", () => {
   assert.throws(() => parseBenchArgs(["--runs", "two"]), /--runs: .*"two"/);
   assert.throws(() => parseBenchArgs(["--attention", "flash"]), /--attention: .*"flash"/);
 });
+
+/** Pids of the processes whose command line mentions `text` (Linux: read from /proc). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes(text)) {
+        pids.push(Number(entry.name));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+async function waitUntil(what: string, ready: () => boolean, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test({
+  name:
+    "bench stopped by SIGINT or SIGTERM kills its worker, removes its temporary models, exits 130/143",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    // `kill -INT PID`, `kill PID`, and Ctrl-C in a terminal, which signals the whole process
+    // group (the worker too): the bench runs in a session of its own, through setsid.
+    const cases = [["SIGINT", 130, false], ["SIGTERM", 143, false], ["SIGINT", 130, true]] as const;
+    for (const [signal, exitCode, group] of cases) {
+      // The temporary folder is made under $TMPDIR: a folder of the test's own.
+      const root = await Deno.makeTempDir({ prefix: "bench-signal-" });
+      try {
+        const command = [
+          Deno.execPath(),
+          "run",
+          "-A",
+          CLI,
+          "--small",
+          "--runs",
+          "1",
+          "--batches",
+          "1",
+        ];
+        if (group) command.unshift("setsid");
+        const child = new Deno.Command(command[0], {
+          args: command.slice(1),
+          env: { TMPDIR: root },
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const output = child.output();
+        // Stop it while a measuring child runs on the models it wrote (where the time goes).
+        await waitUntil("a benchmark worker", () => processesMentioning(root).length > 0);
+        // (onnxruntime itself leaves empty mat-debug-<pid>.log files in the temp folder.)
+        const benchDirs = () =>
+          [...Deno.readDirSync(root)].filter((e) => e.name.startsWith("fluidity-bench-"));
+        const models = benchDirs().map((e) => join(root, e.name));
+        assert.equal(models.length, 1);
+        assert.ok(Deno.statSync(join(models[0], "unet.onnx")).isFile);
+        if (group) Deno.kill(-child.pid, signal);
+        else child.kill(signal);
+        const { code, stderr } = await output;
+        const text = new TextDecoder().decode(stderr);
+        const label = `${signal}${group ? " to the process group" : ""}`;
+        assert.deepEqual(benchDirs(), [], `${label}: temporary models left behind`);
+        assert.deepEqual(processesMentioning(root), [], `${label}: worker left running`);
+        assert.equal(code, exitCode, `${label}: ${text}`);
+        assert.match(text, new RegExp(`bench: stopped: interrupted by ${signal}`));
+      } finally {
+        // A worker orphaned by a failure of this test would still be writing there.
+        for (const pid of processesMentioning(root)) Deno.kill(pid, "SIGKILL");
+        await waitUntil("orphaned workers to exit", () => processesMentioning(root).length === 0);
+        await Deno.remove(root, { recursive: true });
+      }
+    }
+  },
+});

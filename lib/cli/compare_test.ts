@@ -89,6 +89,6 @@ Deno.test("compare CLI: usage errors exit 2 and name the problem", async () => {
     await Deno.writeTextFile(join(tmp, "b", "manifest.json"), '{"version": 1, "fr');
     const corrupt = captureIo();
     assert.equal(await main([join(tmp, "a"), join(tmp, "b")], corrupt.io), 1);
-    assert.match(corrupt.err.join(), /corrupt or truncated manifest/);
+    assert.match(corrupt.err.join(), /manifest\.json is damaged \(not valid JSON/);
   });
 });

@@ -14,10 +14,11 @@ import type { PictureDeps } from "../experiments/finish.ts";
 export const MERGE_USAGE = `Usage:
   deno task merge <out> <shard-dir>... [--wait]
 
-Joins the folders of one sharded run (each written with --shard i/n) into <out>: frames are
-checked (spec, model, content keys, SHA-256) and copied to <out>/frames/, then the manifest,
-contact sheet, path plot and videos are made exactly as by a single-process run. <out> may be
-the shards' parent folder (e.g. results/x with shards results/x/shard-*).
+Joins the folders of one sharded run (each written with --shard i/n) into <out>: every shard
+and frame is checked first (spec, model, content keys, SHA-256, image size), then the frames
+are copied to <out>/frames/ and the manifest, contact sheet, path plot and videos are made
+exactly as by a single-process run. A refused merge writes nothing into <out> (nor creates it).
+<out> may be the shards' parent folder (e.g. results/x with shards results/x/shard-*).
 
 Options:
   --wait       if another process is using <out>, wait for it instead of failing

@@ -1,13 +1,16 @@
 /**
  * `deno task model:verify [DIR]`: checks a converted CompVis/ldm-celebahq-256 model (default
- * `models/ldm-celebahq-256`) against the UNet values diffusers publishes. Where the real weights
- * are absent it says so and skips (exit 0); a mismatch exits 1.
+ * `models/ldm-celebahq-256`): every file against the SHA-256 in its model.json, hashed in full
+ * (the size-and-mtime record runs use is not trusted here), then the UNet against the values
+ * diffusers publishes. Where the real weights are absent it says so and skips (exit 0); a damaged
+ * file or a mismatch exits 1.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { REAL_MODEL_GOLDEN, verifyGolden } from "../convert/golden.ts";
+import { verifyModelFiles } from "../pipelines/model_files.ts";
 import { modelFolderName, modelsDir } from "../pipelines/resolve.ts";
 
 /** Runs the check; returns the exit code (0 ok or skipped, 1 mismatch or error, 2 usage). */
@@ -28,6 +31,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   try {
+    await verifyModelFiles(dir, (m) => console.log(`model:verify: ${m}`), { rehash: true });
+    console.log(`model:verify: files OK: every file of ${dir} has the SHA-256 in its model.json`);
     const r = await verifyGolden(dir);
     console.log(
       `model:verify: ${r.ok ? "OK" : "MISMATCH"}: largest difference ${

@@ -2,15 +2,15 @@
  * Opening a run folder for comparison or verification: find its `manifest.json` and check the
  * fields those tools rely on, with errors that name the file and the field.
  *
- * Unlike the runner's `readManifest` (which treats a bad manifest as absent and recomputes), a
- * reader here must say loudly that the manifest is broken: there is nothing to fall back on.
+ * The manifest is checked with the same schema as the runner's `readManifest` and `merge`
+ * (`lib/experiments/manifest_schema.ts`), so a bad manifest is refused in the same words.
  *
  * @module
  */
 
 import { dirname, join, normalize, resolve } from "node:path";
-import { z } from "zod";
-import { type Manifest, MANIFEST_FILE, MANIFEST_VERSION } from "../experiments/manifest.ts";
+import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
+import { ManifestFormatError, parseManifestText } from "../experiments/manifest_schema.ts";
 
 /** Why a run could not be opened. */
 export type RunOpenProblem = "not-found" | "no-manifest" | "invalid";
@@ -43,70 +43,17 @@ export interface OpenedRun {
   manifest: Manifest;
 }
 
-const rgb = z.tuple([z.number(), z.number(), z.number()]);
-
-const frameSchema = z.looseObject({
-  index: z.number().int().min(0),
-  t: z.number().nullable().optional(),
-  color: rgb,
-  file: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lower-case hex SHA-256"),
-  width: z.number().int().positive().optional(),
-  height: z.number().int().positive().optional(),
-});
-
-const manifestSchema = z.looseObject({
-  version: z.literal(MANIFEST_VERSION),
-  spec: z.looseObject({}),
-  model: z.looseObject({}),
-  runtime: z.looseObject({}),
-  frames: z.array(frameSchema),
-});
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-    .join("").replace(/^\./, "");
-  return `${path || "(top level)"}: ${issue.message}`;
-}
-
 /**
- * Checks parsed JSON as a manifest.
- * @param source the file name for messages
- * @throws {RunOpenError} (`invalid`) naming the first bad fields
- */
-export function checkManifest(json: unknown, source: string): Manifest {
-  const result = manifestSchema.safeParse(json);
-  if (!result.success) {
-    const issues = result.error.issues.slice(0, 3).map(describeIssue).join("; ");
-    throw new RunOpenError("invalid", source, `${source}: not a valid run manifest: ${issues}`);
-  }
-  const seen = new Set<number>();
-  for (const frame of result.data.frames) {
-    if (seen.has(frame.index)) {
-      throw new RunOpenError(
-        "invalid",
-        source,
-        `${source}: not a valid run manifest: frame index ${frame.index} appears twice`,
-      );
-    }
-    seen.add(frame.index);
-  }
-  return result.data as unknown as Manifest;
-}
-
-/**
- * Parses manifest text.
+ * Parses manifest text, with the one schema every reader uses.
  * @throws {RunOpenError} (`invalid`) for empty, truncated or non-JSON text or a bad manifest
  */
 export function parseManifest(text: string, source: string): Manifest {
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return parseManifestText(text, source);
   } catch (e) {
-    const what = text.trim() === "" ? "the file is empty" : `not JSON (${(e as Error).message})`;
-    throw new RunOpenError("invalid", source, `${source}: corrupt or truncated manifest: ${what}`);
+    if (!(e instanceof ManifestFormatError)) throw e;
+    throw new RunOpenError("invalid", source, e.message);
   }
-  return checkManifest(json, source);
 }
 
 /**

@@ -293,6 +293,8 @@ export interface SnapshotUpdate {
   removed: number[];
   /** Spec differences against the old reference. */
   spec: JsonChange[];
+  /** Differences in the model record (model.json, e.g. file hashes) against the old reference. */
+  model: JsonChange[];
   /** The error message for `error`. */
   error: string | null;
 }
@@ -326,8 +328,8 @@ async function replaceDir(source: string, target: string): Promise<void> {
 
 /**
  * Re-runs every snapshot experiment and makes the new run its reference. A reference whose
- * frames are all byte-identical and whose spec is unchanged is left untouched (its manifest's
- * times and timings would be the only change).
+ * frames are all byte-identical and whose spec and model record are unchanged is left untouched
+ * (its manifest's times and timings would be the only change).
  */
 export async function updateSnapshots(options: SnapshotOptions): Promise<SnapshotUpdate[]> {
   const snapshotsDir = options.snapshotsDir ?? SNAPSHOTS_DIR;
@@ -341,6 +343,7 @@ export async function updateSnapshots(options: SnapshotOptions): Promise<Snapsho
       added: [],
       removed: [],
       spec: [],
+      model: [],
       error: null,
     };
     updates.push(update);
@@ -372,9 +375,10 @@ export async function updateSnapshots(options: SnapshotOptions): Promise<Snapsho
         }
       }
       update.spec = comparison.diffs.spec;
+      update.model = comparison.diffs.model;
       const altered = comparison.frames.some((f) => f.warnings.length > 0);
       const same = update.changed.length + update.added.length + update.removed.length === 0 &&
-        update.spec.length === 0 && !altered;
+        update.spec.length === 0 && update.model.length === 0 && !altered;
       if (same) {
         update.action = "unchanged";
         continue;
@@ -438,8 +442,8 @@ export function formatSnapshotUpdates(updates: SnapshotUpdate[]): string {
     }
     if (u.added.length) lines.push(`  frames added: ${u.added.join(", ")}`);
     if (u.removed.length) lines.push(`  frames removed: ${u.removed.join(", ")}`);
-    for (const change of u.spec) {
-      lines.push(`  spec: ${formatChange(change)}`);
+    for (const change of [...u.spec, ...u.model]) {
+      lines.push(`  ${formatChange(change)}`);
     }
   }
   return lines.join("\n");

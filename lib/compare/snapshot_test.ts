@@ -7,11 +7,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodePng, encodePng } from "../render/png.ts";
+import { sha256File } from "../util/hash.ts";
 import { main } from "../cli/snapshot.ts";
 import {
   checkSnapshots,
   CONFIG_FILE,
   formatSnapshotResults,
+  formatSnapshotUpdates,
   readSnapshotConfig,
   type SnapshotRenderer,
   SNAPSHOTS_DIR,
@@ -62,6 +64,33 @@ async function tamperFrame(snapshotsDir: string, name: string, index: number): P
   }
   await Deno.writeFile(path, await encodePng(image.rgba, image.width, image.height));
 }
+
+/** File name → SHA-256 of every frame of a reference. */
+async function frameHashes(dir: string): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {};
+  for await (const f of Deno.readDir(join(dir, "frames"))) {
+    hashes[f.name] = await sha256File(join(dir, "frames", f.name));
+  }
+  return hashes;
+}
+
+/** Every string value in a JSON value, with its path. */
+function strings(value: unknown, path = ""): [string, string][] {
+  if (typeof value === "string") return [[path, value]];
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => strings(v, path ? `${path}.${k}` : k));
+}
+
+Deno.test("the committed snapshot manifests carry no path of the machine that made them", async () => {
+  for (const entry of await readSnapshotConfig()) {
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(SNAPSHOTS_DIR, entry.name, "manifest.json")),
+    );
+    assert.equal(manifest.model.dir, undefined, `${entry.name}: model.dir`);
+    const absolute = strings(manifest).filter(([, s]) => /^(\/|[A-Za-z]:[\\/])/.test(s));
+    assert.deepEqual(absolute, [], `${entry.name}: absolute paths`);
+  }
+});
 
 Deno.test("snapshots: the bundled experiments reproduce their references", async (t) => {
   const work = await Deno.makeTempDir({ prefix: "snapshot_test_" });
@@ -127,6 +156,38 @@ Deno.test("snapshots: the bundled experiments reproduce their references", async
         assert.equal(check.comparison!.counts.identical, check.comparison!.frames.length);
         const [second] = await updateSnapshots(options);
         assert.equal(second.action, "unchanged");
+      },
+    );
+
+    await t.step(
+      "--update rewrites a reference whose model record changed, keeping its frames",
+      async () => {
+        const snapshots = join(work, "model-record");
+        await scratchSnapshots(snapshots, name);
+        // The reference as the first release wrote it: with the build machine's model folder.
+        const path = join(snapshots, name, "manifest.json");
+        const old = JSON.parse(await Deno.readTextFile(path));
+        old.model = { spec: old.model.spec, dir: "/work/main/models/tiny", info: old.model.info };
+        await Deno.writeTextFile(path, JSON.stringify(old, null, 2));
+        const frames = () => frameHashes(join(snapshots, name));
+        const before = await frames();
+        const options = {
+          snapshotsDir: snapshots,
+          names: [name],
+          workDir: join(work, "model-record-work"),
+          render: replay(runs),
+        };
+        const [update] = await updateSnapshots(options);
+        assert.equal(update.action, "updated");
+        assert.deepEqual(update.model.map((c) => [c.path, c.kind]), [["model.dir", "removed"]]);
+        assert.deepEqual([update.changed, update.added, update.removed], [[], [], []]);
+        assert.match(
+          formatSnapshotUpdates([update]),
+          /^ {2}model\.dir: "\/work\/main\/models\/tiny" → \(absent\)$/m,
+        );
+        assert.deepEqual(await frames(), before, "frames byte-identical");
+        assert.equal(JSON.parse(await Deno.readTextFile(path)).model.dir, undefined);
+        assert.equal((await updateSnapshots(options))[0].action, "unchanged");
       },
     );
 

@@ -1,10 +1,12 @@
 /**
  * Integrity check of a run folder: every frame the manifest lists is present, has the recorded
- * SHA-256 and decodes as a PNG of the recorded size; no unlisted PNGs lie in `frames/`.
+ * SHA-256 and decodes as a PNG of the recorded size, and the run finished (status `complete`).
  *
- * Pictures the manifest names (contact sheet, path plot, videos) are only checked for presence
- * and reported as warnings: they are made from the frames and a rerun remakes them without
- * sampling, while the frames are the record of the run.
+ * Three verdicts: `ok` (finished and intact), `incomplete` (every listed frame intact, but the
+ * run is `running`, `interrupted` or `failed`: the same command finishes it) and `fail`
+ * (missing or damaged frames). Unlisted PNGs in `frames/` (left by an earlier run into the same
+ * folder, e.g. of more frames) and missing pictures (contact sheet, path plot, videos: a rerun
+ * remakes them from the frames) are warnings: the frames the manifest lists are the record.
  *
  * @module
  */
@@ -12,6 +14,7 @@
 import { join } from "node:path";
 import { decodePng } from "../render/png.ts";
 import { sha256Hex } from "../util/hash.ts";
+import type { Manifest } from "../experiments/manifest.ts";
 import { frameFilePath, openRun } from "./run_folder.ts";
 
 /** A frame file that is present but wrong. */
@@ -32,16 +35,26 @@ export interface MissingFile {
   indices: number[];
 }
 
+/**
+ * Outcome of a verification: `ok` finished and intact, `incomplete` intact so far but not
+ * finished, `fail` frames missing or damaged.
+ */
+export type VerifyVerdict = "ok" | "incomplete" | "fail";
+
 /** Result of {@link verifyRun}. */
 export interface VerifyReport {
   /** The run folder. */
   dir: string;
   /** Its manifest. */
   manifestPath: string;
-  /** True when nothing is missing, corrupt or extra. */
+  /** True for the verdict `ok`: the run finished and every listed frame is intact. */
   ok: boolean;
-  /** The manifest's `status` (`complete`, or `running` for an unfinished run). */
+  /** The verdict. */
+  verdict: VerifyVerdict;
+  /** The manifest's `status`: `complete`, or `running`, `interrupted`, `failed` (unfinished). */
   status: string;
+  /** The manifest's `error` (why a `failed` run failed), else null. */
+  error: string | null;
   /** Frames listed in the manifest. */
   frames: number;
   /** Distinct frame files checked (frames with equal content share one). */
@@ -54,28 +67,21 @@ export interface VerifyReport {
   missingOutputs: string[];
   /** Listed frame files with the wrong hash, undecodable content, wrong size or a bad path. */
   corrupt: CorruptFile[];
-  /** PNG files in `frames/` the manifest does not list. */
+  /** PNG files in `frames/` the manifest does not list (warnings; they do not fail the check). */
   extra: string[];
 }
 
-function groupByFile(
-  frames: { index: number; file: string; sha256: string; width?: number; height?: number }[],
-) {
-  const files = new Map<
-    string,
-    { indices: number[]; sha256: Set<string>; sizes: Set<string> }
-  >();
+/** Frames by file; the schema names every file by its SHA-256, so frames sharing one agree. */
+function groupByFile(frames: Manifest["frames"]) {
+  const files = new Map<string, { indices: number[]; sha256: string; sizes: Set<string> }>();
   for (const frame of frames) {
     let entry = files.get(frame.file);
     if (!entry) {
-      entry = { indices: [], sha256: new Set(), sizes: new Set() };
+      entry = { indices: [], sha256: frame.sha256, sizes: new Set() };
       files.set(frame.file, entry);
     }
     entry.indices.push(frame.index);
-    entry.sha256.add(frame.sha256);
-    if (frame.width !== undefined && frame.height !== undefined) {
-      entry.sizes.add(`${frame.width}×${frame.height}`);
-    }
+    entry.sizes.add(`${frame.width}×${frame.height}`);
   }
   return files;
 }
@@ -83,7 +89,7 @@ function groupByFile(
 async function checkFile(
   dir: string,
   file: string,
-  expected: { sha256: Set<string>; sizes: Set<string> },
+  expected: { sha256: string; sizes: Set<string> },
 ): Promise<"missing" | string | null> {
   const path = frameFilePath(dir, file);
   if (!path) return "path points outside the run folder";
@@ -94,17 +100,11 @@ async function checkFile(
     if (e instanceof Deno.errors.NotFound) return "missing";
     return `cannot be read (${(e as Error).message})`;
   }
-  if (expected.sha256.size > 1) {
-    return `listed with ${expected.sha256.size} different SHA-256 values in the manifest`;
-  }
-  const [sha256] = expected.sha256;
   const actual = sha256Hex(bytes);
-  if (actual !== sha256) {
-    return `SHA-256 mismatch: manifest ${sha256.slice(0, 12)}…, file ${actual.slice(0, 12)}…`;
+  if (actual !== expected.sha256) {
+    return `SHA-256 mismatch: manifest ${expected.sha256.slice(0, 12)}…, file ` +
+      `${actual.slice(0, 12)}…`;
   }
-  // Content-addressed names: a name that disagrees with the hash means a hand-edited manifest.
-  const named = /^frames\/([0-9a-f]{64})\.png$/.exec(file)?.[1];
-  if (named && named !== sha256) return `file name does not match its SHA-256 ${sha256}`;
   let image;
   try {
     image = await decodePng(bytes, file);
@@ -112,6 +112,7 @@ async function checkFile(
     return (e as Error).message;
   }
   const size = `${image.width}×${image.height}`;
+  // References record no size (any is fine); frames must have theirs.
   if (expected.sizes.size > 0 && !expected.sizes.has(size)) {
     return `image is ${size}, manifest says ${[...expected.sizes].join(" / ")}`;
   }
@@ -155,7 +156,7 @@ function outputFiles(outputs: unknown): string[] {
  * Verifies a run folder (or the folder of a `manifest.json` path).
  *
  * Every listed frame file is read, hashed and decoded, each file once even when several frames
- * share it.
+ * share it. The manifest is checked with the one schema every reader uses.
  *
  * @throws {RunOpenError} when the folder or manifest is missing (`not-found`, `no-manifest`) or
  *   the manifest is corrupt, truncated or malformed (`invalid`)
@@ -167,14 +168,16 @@ export async function verifyRun(path: string): Promise<VerifyReport> {
   // Reference faces (identity numbers) live in frames/ too; a frame may be one of them.
   for (const ref of manifest.identity?.references ?? []) {
     if (!files.has(ref.file)) {
-      files.set(ref.file, { indices: [], sha256: new Set([ref.sha256]), sizes: new Set() });
+      files.set(ref.file, { indices: [], sha256: ref.sha256, sizes: new Set() });
     }
   }
   const report: VerifyReport = {
     dir,
     manifestPath: run.manifestPath,
     ok: false,
-    status: String((manifest as { status?: unknown }).status ?? "unknown"),
+    verdict: "fail",
+    status: manifest.status,
+    error: manifest.error ?? null,
     frames: manifest.frames.length,
     files: files.size,
     intact: 0,
@@ -196,32 +199,54 @@ export async function verifyRun(path: string): Promise<VerifyReport> {
   for (const name of await listPngs(join(dir, "frames"))) {
     if (!files.has(`frames/${name}`)) report.extra.push(`frames/${name}`);
   }
-  report.ok = report.missing.length === 0 && report.corrupt.length === 0 &&
-    report.extra.length === 0;
+  const intact = report.missing.length === 0 && report.corrupt.length === 0;
+  report.verdict = !intact ? "fail" : manifest.status === "complete" ? "ok" : "incomplete";
+  report.ok = report.verdict === "ok";
   return report;
 }
 
-/** Human-readable report: one line per problem and a verdict. */
+/** Human-readable report: the run's status, one line per problem or warning, and a verdict. */
 export function formatVerifyReport(report: VerifyReport): string {
   const frameList = (indices: number[]) =>
     indices.length === 0 ? "" : ` (frame${indices.length > 1 ? "s" : ""} ${indices.join(", ")})`;
   const lines = [`${report.manifestPath}: ${report.frames} frame(s), ${report.files} file(s)`];
   if (report.status !== "complete") {
-    lines.push(`note: manifest status is "${report.status}" (the run did not finish)`);
+    lines.push(
+      `status: ${report.status}: the run did not finish; the manifest lists the ` +
+        `${report.frames} frame(s) done so far (run the same command again to finish it)`,
+    );
+    if (report.error) lines.push(`error recorded by the run: ${report.error}`);
   }
   for (const m of report.missing) lines.push(`missing: ${m.file}${frameList(m.indices)}`);
   for (const c of report.corrupt) {
     lines.push(`corrupt: ${c.file}${frameList(c.indices)}: ${c.reason}`);
   }
-  for (const x of report.extra) lines.push(`extra: ${x} (not in the manifest)`);
+  for (const x of report.extra) {
+    lines.push(
+      `warning: ${x} is not in the manifest (left by an earlier run into this folder, e.g. ` +
+        "of more frames; it can be deleted)",
+    );
+  }
   for (const o of report.missingOutputs) {
     lines.push(`warning: picture ${o} is missing (a rerun in this folder remakes it)`);
   }
-  lines.push(
-    report.ok
-      ? `OK: all ${report.intact} file(s) intact`
-      : `FAIL: ${report.missing.length} missing, ${report.corrupt.length} corrupt, ` +
-        `${report.extra.length} extra, ${report.intact} intact`,
-  );
+  const warnings = report.extra.length + report.missingOutputs.length;
+  const warned = warnings > 0 ? `, ${warnings} warning(s)` : "";
+  switch (report.verdict) {
+    case "ok":
+      lines.push(`OK: all ${report.intact} file(s) intact${warned}`);
+      break;
+    case "incomplete":
+      lines.push(
+        `INCOMPLETE: run status "${report.status}"; the ${report.intact} file(s) listed so far ` +
+          `are intact${warned}`,
+      );
+      break;
+    case "fail":
+      lines.push(
+        `FAIL: ${report.missing.length} missing, ${report.corrupt.length} corrupt, ` +
+          `${report.intact} intact${warned}`,
+      );
+  }
   return lines.join("\n");
 }

@@ -72,32 +72,67 @@ Deno.test("verifyRun: wrong image size", async () => {
   });
 });
 
-Deno.test("verifyRun: missing frame and extra file", async () => {
+Deno.test("verifyRun: a missing frame fails; an extra PNG is only a warning", async () => {
   await withRun(async (dir, files) => {
-    await Deno.remove(join(dir, files[2]));
     const extra = await encodePng(gradientImage(4, 4), 4, 4);
     await Deno.writeFile(join(dir, "frames", "stray.png"), extra);
     // Leftovers of atomic writes are not PNGs and are not reported.
     await Deno.writeTextFile(join(dir, "frames", ".x.png.1234.tmp"), "");
+    const warned = await verifyRun(dir);
+    assert.equal(warned.verdict, "ok");
+    assert.equal(warned.ok, true);
+    assert.deepEqual(warned.extra, ["frames/stray.png"]);
+    const warnedText = formatVerifyReport(warned);
+    assert.match(warnedText, /^warning: frames\/stray\.png is not in the manifest/m);
+    assert.match(warnedText, /^OK: all 3 file\(s\) intact, 1 warning\(s\)$/m);
+
+    await Deno.remove(join(dir, files[2]));
     const report = await verifyRun(dir);
     assert.equal(report.ok, false);
+    assert.equal(report.verdict, "fail");
     assert.deepEqual(report.missing, [{ file: files[2], indices: [2] }]);
     assert.deepEqual(report.extra, ["frames/stray.png"]);
     assert.equal(report.intact, 2);
     const text = formatVerifyReport(report);
     assert.match(text, /missing: frames\/[0-9a-f]{64}\.png \(frame 2\)/);
-    assert.match(text, /extra: frames\/stray\.png/);
+    assert.match(text, /^FAIL: 1 missing, 0 corrupt, 2 intact, 1 warning\(s\)$/m);
   });
 });
 
-Deno.test("verifyRun: manifest paths outside the run folder are refused", async () => {
+Deno.test("verifyRun: a manifest path outside the run folder refuses the manifest", async () => {
   await withRun(async (dir) => {
     const manifestPath = join(dir, "manifest.json");
     const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
     manifest.frames[0].file = "../../etc/passwd";
     await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
-    const report = await verifyRun(dir);
-    assert.match(report.corrupt[0].reason, /outside the run folder/);
+    await assert.rejects(verifyRun(dir), (e: unknown) => {
+      assert.ok(e instanceof RunOpenError);
+      assert.equal(e.problem, "invalid");
+      assert.match(e.message, /frames\[0\]\.file is "\.\.\/\.\.\/etc\/passwd"; allowed: frames\//);
+      return true;
+    });
+  });
+});
+
+Deno.test("verifyRun: an unfinished run is INCOMPLETE, not OK, whatever its frames", async () => {
+  await withRun(async (dir, files) => {
+    const manifestPath = join(dir, "manifest.json");
+    const manifest = JSON.parse(await Deno.readTextFile(manifestPath));
+    for (const status of ["running", "interrupted", "failed"]) {
+      manifest.status = status;
+      if (status === "failed") manifest.error = "sampler failed (test)";
+      await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
+      const report = await verifyRun(dir);
+      assert.equal(report.ok, false, status);
+      assert.equal(report.verdict, "incomplete", status);
+      const text = formatVerifyReport(report);
+      assert.match(text, new RegExp(`^status: ${status}: the run did not finish`, "m"));
+      assert.match(text, new RegExp(`^INCOMPLETE: run status "${status}"; the 3 file\\(s\\)`, "m"));
+    }
+    assert.match(formatVerifyReport(await verifyRun(dir)), /^error recorded by the run: sampler/m);
+    // Damage is worse than unfinished.
+    await Deno.remove(join(dir, files[0]));
+    assert.equal((await verifyRun(dir)).verdict, "fail");
   });
 });
 
@@ -109,7 +144,7 @@ Deno.test("verifyRun: corrupt, truncated and malformed manifests are clear error
     await assert.rejects(verifyRun(dir), (e: unknown) => {
       assert.ok(e instanceof RunOpenError);
       assert.equal(e.problem, "invalid");
-      assert.match(e.message, /manifest\.json: corrupt or truncated manifest/);
+      assert.match(e.message, /manifest\.json is damaged \(not valid JSON, truncated or corrupt/);
       return true;
     });
     await Deno.writeTextFile(manifestPath, "");
@@ -120,7 +155,10 @@ Deno.test("verifyRun: corrupt, truncated and malformed manifests are clear error
     await assert.rejects(verifyRun(dir), /frames\[1\]\.sha256/);
     manifest.version = 99;
     await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
-    await assert.rejects(verifyRun(dir), /version/);
+    await assert.rejects(
+      verifyRun(dir),
+      /is a manifest of version 99, this program reads version 1/,
+    );
   });
 });
 

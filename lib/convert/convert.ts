@@ -26,10 +26,10 @@ import {
 } from "../models/mod.ts";
 import { saveModel } from "../onnx/mod.ts";
 import { FUSED_LOOP_FILE, type ModelInfo, readModelInfo } from "../pipelines/model.ts";
-import { verifyModelFiles } from "../pipelines/model_files.ts";
+import { describeFiles, verifyModelFiles, writeVerifiedRecord } from "../pipelines/model_files.ts";
 import { canonicalJson } from "../util/canonical.ts";
 import { parseDDIMConfig } from "../schedulers/mod.ts";
-import { sha256File, sha256Hex } from "../util/hash.ts";
+import { readFileWithSha256, sha256File } from "../util/hash.ts";
 import { replaceDirAtomic, writeTextFileAtomic } from "../util/atomic.ts";
 import { acquireLock } from "../util/lock.ts";
 import { normalizeKeys } from "./keys.ts";
@@ -246,6 +246,8 @@ export async function writeModelFolder(
     const unetSaved = await saveModel(unetFile, unetGraph, {
       externalData: weightBytes(unetGraph.initializers) > EXTERNAL_DATA_BYTES,
     });
+    // Hashed by the writer from the bytes it wrote: 1.2 GB is not read back.
+    const written: Record<string, string> = { ...unetSaved.sha256 };
     log(`building ${FUSED_LOOP_FILE}`);
     const loopGraph = buildDenoiseLoopGraph(unetGraph, {
       predictionType: scheduler.prediction_type,
@@ -253,21 +255,21 @@ export async function writeModelFolder(
     });
     // The loop's body reads the UNet's weights: with external data it points into unet.onnx.data
     // (same names, same offsets) rather than storing a second copy.
-    await saveModel(join(staging, FUSED_LOOP_FILE), loopGraph, {
+    const loopSaved = await saveModel(join(staging, FUSED_LOOP_FILE), loopGraph, {
       sharedData: unetSaved.dataPath
         ? { file: basename(unetSaved.dataPath), layout: unetSaved.layout }
         : undefined,
     });
+    Object.assign(written, loopSaved.sha256);
     log("building vqvae_decoder.onnx");
     const vqGraph = buildVqDecoderGraph(vqConfig, parts.vqvaeWeights, { precision });
-    await saveModel(join(staging, "vqvae_decoder.onnx"), vqGraph, {
+    const vqSaved = await saveModel(join(staging, "vqvae_decoder.onnx"), vqGraph, {
       externalData: weightBytes(vqGraph.initializers) > EXTERNAL_DATA_BYTES,
     });
+    Object.assign(written, vqSaved.sha256);
     const sha256: Record<string, string> = {};
-    for (
-      const entry of [...Deno.readDirSync(staging)].sort((a, b) => a.name.localeCompare(b.name))
-    ) {
-      sha256[entry.name] = await sha256File(join(staging, entry.name));
+    for (const name of Object.keys(written).sort((a, b) => a.localeCompare(b))) {
+      sha256[name] = written[name];
     }
     const latentSize = squareSize(unetConfig.sampleSize);
     const info: ModelInfo & { latentScaleReason: string } = {
@@ -286,6 +288,8 @@ export async function writeModelFolder(
       precision,
     };
     await writeTextFileAtomic(join(staging, "model.json"), JSON.stringify(info, null, 2) + "\n");
+    // The hashes are those of the bytes just written: the first run need not hash them again.
+    await writeVerifiedRecord(staging, await describeFiles(staging, sha256));
     await replaceDirAtomic(staging, target);
     log(`wrote ${target}`);
     return info;
@@ -344,8 +348,8 @@ async function convertLocked(
     const file = await findWeightsFile(join(srcDir, component));
     log(`reading ${file}`);
     // Read once: the same bytes are hashed and parsed (tensors are views into them).
-    const bytes = await Deno.readFile(file);
-    sourceFiles[`${component}/${basename(file)}`] = sha256Hex(bytes);
+    const { bytes, sha256 } = await readFileWithSha256(file);
+    sourceFiles[`${component}/${basename(file)}`] = sha256;
     weightBytes.set(component, { file, bytes });
   }
   for (const name of ["unet/config.json", "vqvae/config.json", "scheduler/scheduler_config.json"]) {

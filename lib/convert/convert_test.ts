@@ -14,6 +14,7 @@ import {
   defaultLatentScale,
 } from "./convert.ts";
 import { FUSED_LOOP_FILE } from "../pipelines/model.ts";
+import { verifyModelFiles } from "../pipelines/model_files.ts";
 
 const REF = new URL("../testdata/ldm-reference/", import.meta.url).pathname;
 
@@ -272,5 +273,59 @@ Deno.test("reuse keeps an intact, current conversion and rebuilds a changed or d
       await sha256File(join(dir, "vqvae_decoder.onnx")),
       repaired.sha256["vqvae_decoder.onnx"],
     );
+  });
+});
+
+Deno.test("the converter hashes what it writes as it writes it: no converted file is read back", async () => {
+  await withTemp(async (dir) => {
+    const out = join(dir, "model");
+    const opened: string[] = [];
+    const open = Deno.open;
+    const readFile = Deno.readFile;
+    // Every way the project reads a file (sha256File streams through Deno.open); folders are
+    // opened too, to make renames durable.
+    Deno.open = (path, options) => {
+      const reads = !options?.write && !options?.append && !options?.create;
+      if (reads && Deno.statSync(path).isFile) opened.push(String(path));
+      return open(path, options);
+    };
+    Deno.readFile = (path, options) => {
+      opened.push(String(path));
+      return readFile(path, options);
+    };
+    let info;
+    try {
+      info = await convertDiffusers(join(REF, "tiny-ldm"), out);
+    } finally {
+      Deno.open = open;
+      Deno.readFile = readFile;
+    }
+    const readBack = opened.filter((p) => p.startsWith(out));
+    assert.deepEqual(readBack, [], "converted files read back");
+    assert.ok(opened.some((p) => p.startsWith(join(REF, "tiny-ldm"))), "the source is read");
+    for (const [file, hash] of Object.entries(info.sha256)) {
+      assert.equal(await sha256File(join(out, file)), hash, file);
+    }
+    assert.deepEqual(
+      Object.keys(info.sha256),
+      [...Deno.readDirSync(out)].map((e) => e.name).filter((n) =>
+        n.endsWith(".onnx") ||
+        n.endsWith(".data")
+      ).sort((a, b) => a.localeCompare(b)),
+    );
+  });
+});
+
+Deno.test("a conversion records its files as verified: the first check after it hashes nothing", async () => {
+  await withTemp(async (dir) => {
+    const out = join(dir, "model");
+    const info = await convertDiffusers(join(REF, "tiny-ldm"), out);
+    const hashed: string[] = [];
+    const hashFile = (path: string) => (hashed.push(path), sha256File(path));
+    await verifyModelFiles(out, () => {}, { hashFile });
+    assert.deepEqual(hashed, []);
+    // …and the record is the real thing: a full check agrees with it.
+    await verifyModelFiles(out, () => {}, { hashFile, rehash: true });
+    assert.deepEqual(hashed.sort(), Object.keys(info.sha256).map((f) => join(out, f)).sort());
   });
 });

@@ -131,3 +131,13 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
 
 /** A progress writer that swallows output (keeps test logs clean). */
 export const quietWriter = { writeSync: (b: Uint8Array) => b.length, isTerminal: () => false };
+
+/** Runs `fn` in a fresh temporary folder (name starting with `prefix`), removed afterwards. */
+export async function withTempDir(prefix: string, fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -18,6 +18,7 @@ import {
   describeValue,
   MAX_GRID_FRAMES,
   resolveExperiment,
+  SPEC_FIELDS,
   SpecError,
   type SpecOverrides,
 } from "./spec.ts";
@@ -219,18 +220,8 @@ export interface CliIo {
 
 function summaryOf(spec: unknown): string {
   const s = spec as Record<string, unknown>;
-  return [
-    "name",
-    "description",
-    "model",
-    "seed",
-    "seeds",
-    "steps",
-    "injection",
-    "path",
-    "frames",
-    "batch",
-  ]
+  // Outputs are long and say nothing about what is computed.
+  return SPEC_FIELDS.filter((k) => k !== "outputs")
     .filter((k) => s[k] !== undefined)
     .map((k) => {
       const v = s[k];

@@ -56,6 +56,8 @@ export interface RunnerSampleOptions {
 
 /** One frame handed to the contact sheet (see `ContactFrame` in `lib/render`). */
 export interface PictureFrame {
+  /** Position in the run. */
+  index: number;
   /** RGBA pixels. */
   rgba: Uint8Array;
   /** Width in pixels. */

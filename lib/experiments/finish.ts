@@ -11,6 +11,7 @@ import type { PictureFrame, RunnerDeps } from "./deps.ts";
 import { writeRunFile } from "./files.ts";
 import type { Manifest, ManifestFrame, ManifestOutputs } from "./manifest.ts";
 import { previousOnPath, rmsDistance, summarize } from "./metrics.ts";
+import { frameGrid } from "./seed_grid.ts";
 import { isMultiSeed, type ResolvedExperiment, runSeeds } from "./spec.ts";
 
 /** What finishing a run needs besides the frames. */
@@ -90,6 +91,7 @@ export async function loadAllPixels(
     }
     const label = entry.label ?? String(entry.colorIndex ?? entry.index);
     frames.push({
+      index: entry.index,
       rgba,
       width: entry.width,
       height: entry.height,
@@ -156,35 +158,6 @@ export function emptyOutputs(spec: ResolvedExperiment): ManifestOutputs {
   };
 }
 
-/**
- * The frames of a multi-seed run arranged as the grid: one row per seed of the spec, its frames
- * by colour position.
- *
- * @throws {Error} when a cell is missing (the run is not complete)
- */
-export function gridRows(
-  spec: ResolvedExperiment,
-  frames: readonly PictureFrame[],
-): { seed: string; cells: PictureFrame[] }[] {
-  const seeds = runSeeds(spec);
-  const row = new Map(seeds.map((seed, i) => [seed, i]));
-  const rows = seeds.map((seed) => ({ seed, cells: [] as PictureFrame[] }));
-  for (const frame of frames) {
-    const r = frame.seed === undefined ? undefined : row.get(frame.seed);
-    if (r === undefined || frame.colorIndex === undefined) {
-      throw new Error(`internal error: frame "${frame.label}" has no place in the seed grid`);
-    }
-    rows[r].cells[frame.colorIndex] = frame;
-  }
-  const columns = Math.max(...rows.map((r) => r.cells.length));
-  for (const { seed, cells } of rows) {
-    for (let c = 0; c < columns; c++) {
-      if (!cells[c]) throw new Error(`the grid has no frame for seed ${seed}, colour ${c}`);
-    }
-  }
-  return rows;
-}
-
 /** Writes the contact sheet, grid, path plot and videos the spec asks for into `dir`. */
 export async function makePictures(
   spec: ResolvedExperiment,
@@ -211,18 +184,22 @@ export async function makePictures(
     );
     const tileSize = sheet.tileSize ??
       (shown.length > 30 ? Math.min(128, frames[0].width) : undefined);
-    const png = await deps.contactSheet(shown, { columns: sheet.columns, tileSize, title });
+    // A multi-seed sheet showing every frame lines up like the grid: one seed per row.
+    const columns = sheet.columns ??
+      (isMultiSeed(spec) && shown.length === frames.length
+        ? frames.length / seeds.length
+        : undefined);
+    const png = await deps.contactSheet(shown, { columns, tileSize, title });
     await writeRunFile(join(dir, "contact_sheet.png"), png, PICTURE_ADVICE);
     outputs.contactSheet = "contact_sheet.png";
   }
   if (isMultiSeed(spec)) {
-    const rows = gridRows(spec, frames);
+    const grid = frameGrid(frames, spec);
     const { width } = frames[0];
-    const columns = rows[0].cells.length;
-    const tileSize = columns * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
+    const tileSize = grid.colors * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
     const png = await deps.gridSheet({
-      rows: rows.map((r) => ({ label: r.seed, cells: r.cells })),
-      colors: rows[0].cells.map((f) => f.color),
+      rows: grid.rows.map((cells, r) => ({ label: grid.seeds[r], cells })),
+      colors: grid.rows[0].map((f) => f.color),
     }, { tileSize, title });
     await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
     outputs.grid = GRID_FILE;

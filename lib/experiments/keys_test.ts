@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { frameKey, type KeyContext, type KeyFrame } from "./keys.ts";
+import * as paths from "../paths/mod.ts";
+import { frameKey, frameKeys, type KeyContext, keyContextFor, type KeyFrame } from "./keys.ts";
+import { type PathApi, planFrames } from "./plan.ts";
+import { resolveExperiment } from "./spec.ts";
 
 const context: KeyContext = {
   modelHashes: { "unet.onnx": "a".repeat(64), "vqvae_decoder.onnx": "b".repeat(64) },
@@ -63,4 +66,33 @@ Deno.test("frameKey: colours equal in float32 share a key, others do not", () =>
   // 0.25 + 1e-12 rounds to the same float32 as 0.25; 0.25 + 1e-6 does not.
   assert.equal(frameKey(context, { ...frame, color: [0.25 + 1e-12, 0.5, 0.75] }), key);
   assert.notEqual(frameKey(context, { ...frame, color: [0.25 + 1e-6, 0.5, 0.75] }), key);
+});
+
+Deno.test("frameKeys: each frame keyed with its own seed, as a single-seed run of that seed", () => {
+  const model = { sha256: context.modelHashes, scheduler: context.scheduler, latentScale: 1 };
+  const common = {
+    name: "k",
+    model: "tiny",
+    steps: 20,
+    path: { type: "linear" },
+    frames: { count: 3 },
+  } as const;
+  const api = paths as unknown as PathApi;
+  const grid = resolveExperiment({ ...common, seeds: [42, "18446744073709551615"] });
+  const keys = frameKeys(grid, model, planFrames(grid, api));
+  assert.equal(new Set(keys).size, 6, "different seeds, different keys");
+  for (const [row, seed] of [42, "18446744073709551615"].entries()) {
+    const single = resolveExperiment({ ...common, seed });
+    const context = keyContextFor(single, model);
+    assert.deepEqual(context, keyContextFor(grid, model, seed));
+    assert.deepEqual(
+      keys.slice(row * 3, row * 3 + 3),
+      planFrames(single, api).map((f) => frameKey(context, f)),
+    );
+  }
+  // A shard's frames: the other slots stay empty.
+  const shard = frameKeys(grid, model, planFrames(grid, api).filter((f) => f.index % 2 === 1));
+  assert.deepEqual(Object.keys(shard), ["1", "3", "5"]);
+  assert.deepEqual([shard[1], shard[3], shard[5]], [keys[1], keys[3], keys[5]]);
+  assert.throws(() => keyContextFor(grid, model), /without a seed/);
 });

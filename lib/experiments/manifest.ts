@@ -16,9 +16,11 @@ import type { Injection, ResolvedExperiment } from "./spec.ts";
 import type { Shard } from "./shard.ts";
 import type { MetricsSummary } from "./metrics.ts";
 import type { FrameIdentity, IdentitySummary, ManifestIdentity } from "../identity/records.ts";
+import { isFrameFileOf, ManifestFormatError, parseManifestText } from "./manifest_schema.ts";
 
-/** Version of the manifest layout; readers reject other versions. */
-export const MANIFEST_VERSION = 1;
+export type { FrameIdentity, ManifestIdentity } from "../identity/records.ts";
+
+export { MANIFEST_VERSION } from "./manifest_schema.ts";
 
 /** File name of the manifest inside a run folder. */
 export const MANIFEST_FILE = "manifest.json";
@@ -131,8 +133,12 @@ export interface Manifest {
   updatedAt: string;
   /** The resolved spec (defaults applied, overrides merged). */
   spec: ResolvedExperiment;
-  /** The model: the spec as given, the folder it resolved to, and its model.json. */
-  model: { spec: string; dir: string; info: Record<string, unknown> };
+  /**
+   * The model: the spec as given and its model.json (every file's SHA-256: what identifies it).
+   * The folder it was loaded from is not recorded: it is a path on the machine that ran it.
+   * `dir` is found only in manifests of the first release (an absolute path) and is ignored.
+   */
+  model: { spec: string; dir?: string; info: Record<string, unknown> };
   /** Runtime of the latest run. */
   runtime: ManifestRuntime;
   /** Frames in run order; during a run only those done so far. */
@@ -177,20 +183,12 @@ export class ManifestError extends Error {
   }
 }
 
-function damaged(path: string, problem: string): ManifestError {
-  return new ManifestError(
-    path,
-    `${path} ${problem}. It is the record of which frame file holds which image, so it is ` +
-      `not overwritten: move it away (mv ${path} ${path}.bad) and run again to recompute the ` +
-      "frames in this folder, or use another --out",
-  );
-}
-
 /**
- * Reads `manifest.json` from `dir`: null if absent.
+ * Reads `manifest.json` from `dir`: null if absent. It is checked against the one manifest
+ * schema (`manifest_schema.ts`), as `merge`, `compare` and `verify` check it.
  *
- * @throws {ManifestError} naming the file when it is not valid JSON, not a manifest, or of
- *   another manifest version.
+ * @throws {ManifestError} naming the file and the bad field when it is not valid JSON, not a
+ *   manifest, or of another manifest version; the message says how to proceed.
  */
 export async function readManifest(dir: string): Promise<Manifest | null> {
   const path = join(dir, MANIFEST_FILE);
@@ -201,24 +199,17 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
     if (e instanceof Deno.errors.NotFound) return null;
     throw new ManifestError(path, `cannot read ${path}: ${(e as Error).message}`);
   }
-  let manifest: Manifest;
   try {
-    manifest = JSON.parse(text);
+    return parseManifestText(text, path);
   } catch (e) {
-    throw damaged(path, `is damaged (not valid JSON: ${(e as Error).message})`);
-  }
-  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) {
-    throw damaged(path, "is damaged (not a JSON object)");
-  }
-  if (manifest.version !== MANIFEST_VERSION) {
-    throw damaged(
+    if (!(e instanceof ManifestFormatError)) throw e;
+    throw new ManifestError(
       path,
-      `is a manifest of version ${JSON.stringify(manifest.version)}, this program reads ` +
-        `version ${MANIFEST_VERSION}`,
+      `${e.message}. It is the record of which frame file holds which image, so it is ` +
+        `not overwritten: move it away (mv ${path} ${path}.bad) and run again to recompute the ` +
+        "frames in this folder, or use another --out",
     );
   }
-  if (!Array.isArray(manifest.frames)) throw damaged(path, 'is damaged (no "frames" list)');
-  return manifest;
 }
 
 /**
@@ -235,12 +226,9 @@ export async function reusableFrames(
   if (!manifest) return reusable;
   const verified = new Map<string, boolean>();
   for (const frame of manifest.frames) {
-    if (
-      typeof frame?.key !== "string" || typeof frame.file !== "string" ||
-      typeof frame.sha256 !== "string" || reusable.has(frame.key)
-    ) continue;
-    // Frames live in frames/; anything else in a manifest is not ours to read.
-    if (!/^frames\/[0-9a-f]{64}\.png$/.test(frame.file)) continue;
+    // The frame-path rule of the schema (readManifest has checked it; a manifest built in code
+    // may not have been): nothing outside dir/frames/ is read.
+    if (reusable.has(frame.key) || !isFrameFileOf(frame.file, frame.sha256)) continue;
     let ok = verified.get(frame.file);
     if (ok === undefined) {
       const path = join(dir, frame.file);

@@ -34,12 +34,21 @@ function manifestWith(frames: ManifestFrame[]): Manifest {
     version: 1,
     status: "running",
     runId: "r",
-    specHash: "h",
-    createdAt: "",
-    updatedAt: "",
-    spec: {} as Manifest["spec"],
-    model: { spec: "tiny", dir: "", info: {} },
-    runtime: {} as Manifest["runtime"],
+    specHash: "5".repeat(64),
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+    spec: { name: "r" } as Manifest["spec"],
+    model: { spec: "tiny", info: { sha256: { "unet.onnx": "1".repeat(64) } } },
+    runtime: {
+      deno: "2.9.6",
+      v8: "1",
+      onnxruntime: "1.30.0",
+      device: "cpu",
+      threads: 1,
+      os: "linux",
+      arch: "x86_64",
+      cpu: { model: "test", cores: 2 },
+    },
     frames,
     summary: null,
     outputs: { contactSheet: null, pathPlot: null, video: { mp4: null, gif: null } },
@@ -51,7 +60,8 @@ Deno.test("writeManifest: atomic replace, no temporary files left, readable back
   const dir = await Deno.makeTempDir();
   try {
     await writeManifest(dir, manifestWith([]));
-    const second = manifestWith([frameEntry(0, "frames/x.png", "00", "k")]);
+    const sha = "0".repeat(64);
+    const second = manifestWith([frameEntry(0, `frames/${sha}.png`, sha, "a".repeat(64))]);
     await writeManifest(dir, second);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [MANIFEST_FILE]);
     assert.deepEqual(await readManifest(dir), second);
@@ -96,7 +106,7 @@ Deno.test("readManifest: absent → null; damaged or foreign → an error naming
         ["[1, 2]", /not a JSON object/],
         ["null", /not a JSON object/],
         [JSON.stringify({ version: 99, frames: [] }), /version 99/],
-        [JSON.stringify({ version: 1 }), /no "frames" list/],
+        [JSON.stringify({ ...manifestWith([]), frames: undefined }), /frames is missing/],
       ] as const
     ) {
       await Deno.writeTextFile(path, text);

@@ -6,8 +6,9 @@
  *
  * Nothing is taken on trust: every shard must come from the same resolved spec and the same model
  * files, every frame must sit in the right shard with the content key the spec gives it, and every
- * PNG must still have its recorded SHA-256. Missing frames are listed by shard, and nothing is
- * written until all are there.
+ * PNG must still have its recorded SHA-256 and decode at its recorded size. Missing frames are
+ * listed by shard, and nothing is written (the output folder is not even created) until every
+ * shard and every frame has passed. Manifests are read with the one schema (`readManifest`).
  *
  * @module
  */
@@ -245,12 +246,6 @@ export async function mergeShards(
             "shard folder holds frames of another run: run the shard again into a fresh folder",
         );
       }
-      if (
-        !/^frames\/[0-9a-f]{64}\.png$/.test(entry.file) ||
-        entry.file !== `frames/${entry.sha256}.png`
-      ) {
-        throw new MergeError(`${where}: bad file name ${describeValue(entry.file)}`);
-      }
       if (found[index]) {
         throw new MergeError(`${where}: listed twice`);
       }
@@ -276,6 +271,39 @@ export async function mergeShards(
     );
   }
 
+  // Every frame is read, hashed and decoded before anything is written: a refused merge leaves
+  // the output folder as it was (not even created). The bytes written are the bytes checked.
+  const checked: { entry: ManifestFrame; bytes: Uint8Array }[] = [];
+  const entries: ManifestFrame[] = [];
+  const pixels = new Map<number, Uint8Array>();
+  for (const { entry, from } of found) {
+    throwIfInterrupted(options.signal);
+    const source = join(from.dir, entry.file);
+    const bytes = await Deno.readFile(source).catch((e) => {
+      throw new MergeError(
+        `cannot read ${source} (frame ${entry.index}): ${(e as Error).message}; run shard ` +
+          `${formatShard(from.shard)} again (it recomputes the frame), then merge again`,
+      );
+    });
+    if (sha256Hex(bytes) !== entry.sha256) {
+      throw new MergeError(
+        `${source} (frame ${entry.index}) is damaged: its SHA-256 is not the one in the ` +
+          `shard's manifest; run shard ${formatShard(from.shard)} again (it recomputes the ` +
+          "frame), then merge again",
+      );
+    }
+    const image = await deps.decodePng(bytes, source);
+    if (image.width !== entry.width || image.height !== entry.height) {
+      throw new MergeError(
+        `${source} is ${image.width}×${image.height}, its manifest says ` +
+          `${entry.width}×${entry.height}`,
+      );
+    }
+    pixels.set(entry.index, image.rgba);
+    checked.push({ entry, bytes });
+    entries.push({ ...entry, distanceToPrevious: null });
+  }
+
   await Deno.mkdir(join(out, "frames"), { recursive: true });
   let lock: Lock | undefined;
   try {
@@ -289,38 +317,13 @@ export async function mergeShards(
     await removeTempFiles(out);
     await removeTempFiles(join(out, "frames"));
     const advice = "free some space and merge again (frames already copied are kept)";
-    const entries: ManifestFrame[] = [];
-    const pixels = new Map<number, Uint8Array>();
-    for (const { entry, from } of found) {
+    for (const { entry, bytes } of checked) {
       throwIfInterrupted(options.signal);
-      const source = join(from.dir, entry.file);
-      const bytes = await Deno.readFile(source).catch((e) => {
-        throw new MergeError(
-          `cannot read ${source} (frame ${entry.index}): ${(e as Error).message}; run shard ` +
-            `${formatShard(from.shard)} again (it recomputes the frame), then merge again`,
-        );
-      });
-      if (sha256Hex(bytes) !== entry.sha256) {
-        throw new MergeError(
-          `${source} (frame ${entry.index}) is damaged: its SHA-256 is not the one in the ` +
-            `shard's manifest; run shard ${formatShard(from.shard)} again (it recomputes the ` +
-            "frame), then merge again",
-        );
-      }
       const target = join(out, entry.file);
       const existing = await Deno.readFile(target).catch(() => null);
       if (!existing || sha256Hex(existing) !== entry.sha256) {
         await writeRunFile(target, bytes, advice);
       }
-      const image = await deps.decodePng(bytes, source);
-      if (image.width !== entry.width || image.height !== entry.height) {
-        throw new MergeError(
-          `${source} is ${image.width}×${image.height}, its manifest says ` +
-            `${entry.width}×${entry.height}`,
-        );
-      }
-      pixels.set(entry.index, image.rgba);
-      entries.push({ ...entry, distanceToPrevious: null });
     }
     fillDistances(entries, pixels);
     const pictureFrames = await loadAllPixels(entries, pixels, out, deps.decodePng);
@@ -334,7 +337,8 @@ export async function mergeShards(
       createdAt: shards.map((s) => s.manifest.createdAt).sort()[0],
       updatedAt: now().toISOString(),
       spec: resolved,
-      model: first.manifest.model,
+      // What identifies the model; a first-release shard's `dir` (a machine's path) is dropped.
+      model: { spec: first.manifest.model.spec, info: first.manifest.model.info },
       runtime: first.manifest.runtime,
       mergedFrom: [...shards].sort((a, b) => a.shard.index - b.shard.index).map((s) => ({
         dir: s.dir,

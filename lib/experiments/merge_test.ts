@@ -51,7 +51,6 @@ function merge(out: string, dirs: string[]) {
 function stable(manifest: Manifest): unknown {
   const copy = structuredClone(manifest) as Partial<Manifest> & Record<string, unknown>;
   for (const key of ["createdAt", "updatedAt", "runtime", "runId", "mergedFrom"]) delete copy[key];
-  delete (copy.model as Record<string, unknown>).dir;
   delete (copy.summary as Record<string, unknown> | null)?.samplingMs;
   for (const frame of copy.frames!) delete (frame as Partial<typeof frame>).timings;
   return copy;
@@ -217,6 +216,52 @@ Deno.test("merge refuses a full run, a frame in the wrong shard, and merging int
     m.frames[1].key = "0".repeat(64);
     await Deno.writeTextFile(path, JSON.stringify(m));
     await expectRefusal(join(root, "out"), dirs, /frame 2: its content key is not the one/);
+  });
+});
+
+/** Every path under `dir` with the SHA-256 of each file (folders as "dir"). */
+async function tree(dir: string, prefix = ""): Promise<Record<string, string>> {
+  const entries: Record<string, string> = {};
+  for await (const entry of Deno.readDir(join(dir, prefix))) {
+    const path = join(prefix, entry.name);
+    if (entry.isDirectory) Object.assign(entries, { [path]: "dir" }, await tree(dir, path));
+    else entries[path] = await sha256File(join(dir, path));
+  }
+  return entries;
+}
+
+Deno.test("merge checks every shard and frame before writing: a corrupt last frame leaves OUT untouched", async () => {
+  await withTempDir(async (root) => {
+    const dirs = await runShards(spec, join(root, "s"), 2);
+    const m = await readJson(join(dirs[1], MANIFEST_FILE));
+    const last = m.frames.at(-1)!;
+    assert.equal(last.index, 9, "the last frame of the run");
+    const path = join(dirs[1], last.file);
+    const bytes = await Deno.readFile(path);
+    // Same size, other content; flipping again repairs it.
+    const flipByte = () => (bytes[bytes.length >> 1] ^= 0x01, Deno.writeFile(path, bytes));
+    await flipByte();
+    const damaged = new RegExp(`${path} \\(frame 9\\) is damaged.*run shard 1/2 again`);
+
+    // A new output folder is not even created.
+    const fresh = join(root, "fresh", "out");
+    await expectRefusal(fresh, dirs, damaged);
+    await assert.rejects(Deno.stat(join(root, "fresh")), Deno.errors.NotFound);
+
+    // The shards' parent (the usual OUT): nothing added, nothing changed.
+    const parent = join(root, "s");
+    const before = await tree(parent);
+    await expectRefusal(parent, dirs, damaged);
+    assert.deepEqual(await tree(parent), before);
+
+    // A folder holding an earlier merge keeps its frames, manifest and pictures as they were.
+    await flipByte(); // repaired
+    const earlier = join(root, "earlier");
+    await merge(earlier, dirs).result;
+    await flipByte(); // damaged again
+    const merged = await tree(earlier);
+    await assert.rejects(merge(earlier, dirs).result, damaged);
+    assert.deepEqual(await tree(earlier), merged);
   });
 });
 

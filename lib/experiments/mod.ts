@@ -42,6 +42,7 @@ export {
   type SpecOverrides,
 } from "./spec.ts";
 export { planFrames, type PlannedFrame, type SeedGrid, seedGrid } from "./plan.ts";
+export { type FrameGrid, frameGrid, type GridPosition } from "./seed_grid.ts";
 export { type GridColor, injectionGrid, type InjectionGridOptions } from "./grid.ts";
 export {
   defaultRunDir,
@@ -57,8 +58,18 @@ export {
   MANIFEST_VERSION,
   ManifestError,
   type ManifestFrame,
+  type ManifestIdentity,
   readManifest,
 } from "./manifest.ts";
+export {
+  checkManifestJson,
+  FRAME_FILE_RULE,
+  frameFileName,
+  isFrameFileOf,
+  ManifestFormatError,
+  manifestSchema,
+  parseManifestText,
+} from "./manifest_schema.ts";
 export { MergeError, type MergeOptions, mergeShards } from "./merge.ts";
 export { formatShard, inShard, parseShard, type Shard } from "./shard.ts";
 export { acquireLock, type Lock, LockHeldError, type LockHolder } from "../util/lock.ts";

@@ -402,7 +402,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   }
 
   // Frames with equal keys (a colour listed twice) are computed once. The plan is seed-major, so
-  // batches (which never mix seeds) stay full.
+  // a batch (which never mixes seeds) is cut short only at the end of a seed's frames.
   const firstOfKey = new Map<string, PlannedFrame>();
   for (const frame of plan) {
     if (!entries[frame.index] && !firstOfKey.has(keys[frame.index])) {
@@ -429,11 +429,9 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     updatedAt: now().toISOString(),
     spec: resolved,
     ...(shard ? { shard } : {}),
-    model: {
-      spec: resolved.model,
-      dir: model.dir,
-      info: model.info as unknown as Record<string, unknown>,
-    },
+    // Not the folder it was loaded from: a path on this machine, meaningless elsewhere (and in
+    // committed snapshots). The spec as given and model.json's hashes identify the model.
+    model: { spec: resolved.model, info: model.info as unknown as Record<string, unknown> },
     runtime: await runtimeInfo(model, deps),
     frames: [],
     summary: null,

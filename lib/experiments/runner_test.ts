@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodePng } from "../render/mod.ts";
+import { decodePng, encodePng } from "../render/mod.ts";
 import { sha256File } from "../util/hash.ts";
 import { fakeDeps, type FakeOptions, quietWriter } from "./_fakes.ts";
 import { type Manifest, MANIFEST_FILE, writeManifest } from "./manifest.ts";
@@ -414,6 +414,46 @@ Deno.test("grid.png of a multi-seed run: each cell is its frame, each header its
       const g = 4 * ((y + 1) * grid.width + x + 1);
       assert.deepEqual([...grid.rgba.subarray(g, g + 3)], colorToBytes(frames[c].f.color));
     }
+  });
+});
+
+Deno.test("picture options of a multi-seed run: sheet rows are seeds; wide grids get 128 px cells", async () => {
+  await withTempDir(async (dir) => {
+    const calls: { what: string; columns?: number; tileSize?: number }[] = [];
+    const { deps } = fakeDeps({ size: 200 });
+    const record = (what: string) => (_: unknown, o: { columns?: number; tileSize?: number }) => {
+      calls.push({ what, columns: o.columns, tileSize: o.tileSize });
+      return encodePng(new Uint8Array(4).fill(255), 1, 1);
+    };
+    const wide = { ...gridSpec, frames: { count: 11 }, outputs: { video: false } } as const;
+    await runExperiment(wide, {
+      out: join(dir, "wide"),
+      deps: { ...deps, contactSheet: record("sheet"), gridSheet: record("grid") },
+      log: () => {},
+      progressWriter: quietWriter,
+    });
+    // 11 colours × 200 px > 2048 px: 128 px cells; 33 frames on the sheet: 11 per row.
+    assert.deepEqual(calls, [
+      { what: "sheet", columns: 11, tileSize: 128 },
+      { what: "grid", columns: undefined, tileSize: 128 },
+    ]);
+    calls.length = 0;
+    const narrow = {
+      ...gridSpec,
+      frames: { count: 10 },
+      outputs: { video: false, contactSheet: { maxFrames: 5 } },
+    } as const;
+    await runExperiment(narrow, {
+      out: join(dir, "narrow"),
+      deps: { ...deps, contactSheet: record("sheet"), gridSheet: record("grid") },
+      log: () => {},
+      progressWriter: quietWriter,
+    });
+    // 10 × 200 px fits: cells 1:1; a sheet of chosen frames keeps its own layout.
+    assert.deepEqual(calls, [
+      { what: "sheet", columns: undefined, tileSize: undefined },
+      { what: "grid", columns: undefined, tileSize: undefined },
+    ]);
   });
 });
 

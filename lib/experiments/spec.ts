@@ -404,22 +404,25 @@ const ALLOWED: Record<string, string> = {
   "outputs.video.formats.*": '"mp4" or "gif"',
 };
 
+/** The top-level fields of a spec, in the order they are usually written. */
+export const SPEC_FIELDS: readonly string[] = [
+  "name",
+  "description",
+  "model",
+  "seed",
+  "seeds",
+  "steps",
+  "latentScale",
+  "injection",
+  "path",
+  "frames",
+  "batch",
+  "outputs",
+];
+
 /** The fields that exist at each object pattern, for "unknown field" errors. */
-const KNOWN_KEYS: Record<string, string[]> = {
-  "": [
-    "name",
-    "description",
-    "model",
-    "seed",
-    "seeds",
-    "steps",
-    "latentScale",
-    "injection",
-    "path",
-    "frames",
-    "batch",
-    "outputs",
-  ],
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  "": SPEC_FIELDS,
   injection: INJECTION_KEYS,
   seeds: ["from", "count"],
   frames: ["count", "sampling", "t"],
@@ -908,7 +911,8 @@ function checkGridSize(
   ].filter(Boolean);
   throw new SpecError(
     "seeds",
-    input.seeds,
+    // The text of --seeds as typed, rather than the range it was read as.
+    typeof overrides.seeds === "string" ? overrides.seeds : input.seeds,
     `at most ${MAX_GRID_FRAMES} frames in a multi-seed run (seeds × frames); here ` +
       `${seeds.length} seeds × ${perSeed} frames = ${total}`,
     notes.length > 0 ? notes.join(", ") : undefined,

@@ -374,6 +374,7 @@ Deno.test("seeds × frames above the grid limit is refused, naming both counts",
   assert.match(specError(listed).message, /5000 seeds × 3 frames = 15000/);
   assert.equal((resolveExperiment(listed, { frames: 2 }, hooks).frames as unknown[]).length, 2);
   const flagged = specError(base, { seeds: "0..9999", frames: 2 });
+  assert.equal(flagged.value, "0..9999");
   assert.match(
     flagged.message,
     /seeds set by --seeds, frames set by --frames.*10000 seeds × 2 frames/,

@@ -153,12 +153,8 @@ export async function analyzeRun(
     const spec = manifest.spec;
     const loadRunModel = async (): Promise<RunnerModel> => {
       if (model) return model;
-      let modelDir: string;
-      try {
-        modelDir = await deps.resolveModel(manifest.model.dir, log);
-      } catch {
-        modelDir = await deps.resolveModel(spec.model, log);
-      }
+      // The model as the run named it (a hub id, "tiny" or a folder); its hashes are checked.
+      const modelDir = await deps.resolveModel(manifest.model.spec, log);
       await deps.verifyModel(modelDir, log);
       const loaded = await deps.loadModel(modelDir, {
         device: options.device ?? "cpu",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
 import { frameKey, keyContextFor } from "../experiments/keys.ts";
-import type { Manifest } from "../experiments/manifest.ts";
+import { type Manifest, readManifest } from "../experiments/manifest.ts";
 import { runExperiment, type RunOptions } from "../experiments/runner.ts";
 import { type ExperimentInput, resolveExperiment } from "../experiments/spec.ts";
 import { decodePng } from "../render/png.ts";
@@ -193,5 +193,23 @@ Deno.test("a multi-seed run: one reference per seed, neighbours within a seed, t
     assert.deepEqual(s.decomposition, twoWayDecomposition(rows));
     assert.equal(s.perSeed.length, 3);
     assert.equal(s.colorCorrelation.n, 3 * 6);
+  });
+});
+
+Deno.test("the manifest schema checks the identity record: a reference outside frames/ is refused", async () => {
+  await withTempDir(async (dir) => {
+    const { manifest } = await run(spec, dir);
+    const path = join(dir, "manifest.json");
+    assert.deepEqual(await readManifest(dir), manifest);
+    const bad = structuredClone(manifest);
+    bad.identity!.references[0].file = "../elsewhere.png";
+    await Deno.writeTextFile(path, JSON.stringify(bad));
+    await assert.rejects(() => readManifest(dir), /identity\.references\[0\]\.file/);
+    const noThreshold = structuredClone(manifest) as unknown as {
+      identity: { embedder: Record<string, unknown> };
+    };
+    delete noThreshold.identity.embedder.threshold;
+    await Deno.writeTextFile(path, JSON.stringify(noThreshold));
+    await assert.rejects(() => readManifest(dir), /identity\.embedder\.threshold is missing/);
   });
 });

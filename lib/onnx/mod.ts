@@ -37,6 +37,7 @@ export {
 export { convertToFloat16, type Float16Options } from "./float16.ts";
 export {
   type DataLocation,
+  type SavedModel,
   saveModel,
   type SaveOptions,
   type SerializedModel,

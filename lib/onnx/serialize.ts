@@ -2,6 +2,8 @@
  * Encodes an {@link OnnxGraph} as ONNX protobuf bytes (through onnx-proto's generated encoder),
  * optionally moving large initializers to one external-data file, the ONNX convention for models
  * whose weights would make the protobuf unwieldy (the real UNet holds 1.1 GB of weights).
+ * {@link saveModel} streams that file to disk tensor by tensor, hashing as it writes, so the
+ * weights are never copied into one buffer nor read back to be hashed.
  *
  * @module
  */
@@ -16,7 +18,8 @@ import {
   type Subgraph,
   type ValueInfo,
 } from "./graph.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { createHash, type Hash } from "node:crypto";
+import { writeChunksAtomic, writeFileAtomic } from "../util/atomic.ts";
 
 const { onnx } = onnxProto;
 
@@ -85,6 +88,33 @@ function irVersionFor(opset: number): number {
  * ```
  */
 export function serializeModel(graph: OnnxGraph, options: SerializeOptions = {}): SerializedModel {
+  const encoded = encodeModel(graph, options);
+  let data: Uint8Array | undefined;
+  if (options.externalData !== undefined && !options.omitData) {
+    data = new Uint8Array(encoded.dataSize);
+    for (const piece of encoded.pieces) data.set(piece.bytes, piece.offset);
+  }
+  return { model: encoded.model, data, layout: encoded.layout };
+}
+
+/** One tensor's bytes and where they go in the external-data file. */
+interface DataPiece {
+  offset: number;
+  /** A view of the initializer's own memory (not a copy). */
+  bytes: Uint8Array;
+}
+
+/** The model protobuf, plus the external-data file as pieces to write (not yet assembled). */
+interface EncodedModel {
+  model: Uint8Array;
+  layout: Map<string, DataLocation>;
+  /** Size of the external-data file, bytes. */
+  dataSize: number;
+  /** In increasing offset order, not overlapping; the gaps are zero padding. */
+  pieces: DataPiece[];
+}
+
+function encodeModel(graph: OnnxGraph, options: SerializeOptions): EncodedModel {
   const threshold = options.sizeThreshold ?? 1024;
   const location = options.externalData;
   if (
@@ -93,7 +123,7 @@ export function serializeModel(graph: OnnxGraph, options: SerializeOptions = {})
     throw new RangeError(`externalData must be a plain file name, got "${location}"`);
   }
 
-  // Lay out the external file first so its buffer is allocated once at its final size.
+  // Lay out the external file first: every offset is known before any byte is placed.
   const offsets = new Map<string, number>();
   const layout = new Map<string, DataLocation>();
   let dataSize = 0;
@@ -108,7 +138,7 @@ export function serializeModel(graph: OnnxGraph, options: SerializeOptions = {})
       dataSize += size;
     }
   }
-  const data = location !== undefined && !options.omitData ? new Uint8Array(dataSize) : undefined;
+  const pieces: DataPiece[] = [];
 
   const initializer = graph.initializers.map((init) => {
     const raw = bytesOf(init);
@@ -117,7 +147,7 @@ export function serializeModel(graph: OnnxGraph, options: SerializeOptions = {})
     if (offset === undefined || location === undefined) {
       return onnx.TensorProto.create({ ...base, rawData: raw });
     }
-    data?.set(raw, offset);
+    if (!options.omitData) pieces.push({ offset, bytes: raw });
     return onnx.TensorProto.create({
       ...base,
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
@@ -139,7 +169,35 @@ export function serializeModel(graph: OnnxGraph, options: SerializeOptions = {})
     metadataProps: Object.entries(graph.metadata).map(([key, value]) => ({ key, value })),
     graph: graphProto(graph, initializer),
   });
-  return { model: onnx.ModelProto.encode(model).finish(), data, layout };
+  pieces.sort((a, b) => a.offset - b.offset);
+  return { model: onnx.ModelProto.encode(model).finish(), layout, dataSize, pieces };
+}
+
+/** Largest write of the external-data file: bounds what the runtime copies per call. */
+const DATA_CHUNK_BYTES = 8 << 20;
+/** Zero padding between tensors is shorter than the largest alignment. */
+const ZEROS = new Uint8Array(PAGE_SIZE);
+
+/**
+ * The external-data file's bytes in order, as views of the tensors (in chunks of at most
+ * {@link DATA_CHUNK_BYTES}) and the zero padding between them, each fed to `hash` as it goes.
+ */
+function* dataChunks(encoded: EncodedModel, hash: Hash): Generator<Uint8Array> {
+  let position = 0;
+  const emit = (chunk: Uint8Array) => {
+    hash.update(chunk);
+    position += chunk.byteLength;
+    return chunk;
+  };
+  for (const { offset, bytes } of encoded.pieces) {
+    while (position < offset) yield emit(ZEROS.subarray(0, Math.min(PAGE_SIZE, offset - position)));
+    for (let at = 0; at < bytes.byteLength; at += DATA_CHUNK_BYTES) {
+      yield emit(bytes.subarray(at, at + DATA_CHUNK_BYTES));
+    }
+  }
+  while (position < encoded.dataSize) {
+    yield emit(ZEROS.subarray(0, Math.min(PAGE_SIZE, encoded.dataSize - position)));
+  }
 }
 
 /** A GraphProto; subgraph initializers are always stored inline. */
@@ -185,35 +243,58 @@ export interface SaveOptions {
   sharedData?: { file: string; layout: ReadonlyMap<string, DataLocation> };
 }
 
+/** What {@link saveModel} wrote. */
+export interface SavedModel {
+  /** The model file. */
+  modelPath: string;
+  /** The external-data file it references (written now, or the shared one). */
+  dataPath?: string;
+  /** Offset and length of every externally stored initializer, by name. */
+  layout: Map<string, DataLocation>;
+  /**
+   * Lower-case hex SHA-256 of each file written now, by file name (the model file and, unless
+   * shared, its data file), computed from the bytes as they were written.
+   */
+  sha256: Record<string, string>;
+}
+
 /**
  * Writes a model to `path`; with `externalData` its initializers go to `<basename>.data` beside
- * it (the data file is written first, so a model file never points at a missing data file).
+ * it (the data file is written first, so a model file never points at a missing data file). The
+ * data file is streamed tensor by tensor from the graph's own memory and hashed on the way, so
+ * writing a model costs no second copy of its weights and no read-back.
  *
- * @returns the paths written and the external-data layout
+ * @returns the paths written, the external-data layout and the SHA-256 of the files written
  * @throws {RangeError} when `sharedData`'s layout does not match the graph's initializers
  */
 export async function saveModel(
   path: string,
   graph: OnnxGraph,
   options: SaveOptions = {},
-): Promise<{ modelPath: string; dataPath?: string; layout: Map<string, DataLocation> }> {
+): Promise<SavedModel> {
   const shared = options.sharedData;
   const location = shared
     ? shared.file
     : options.externalData
     ? `${basename(path)}.data`
     : undefined;
-  const { model, data, layout } = serializeModel(graph, {
+  const encoded = encodeModel(graph, {
     externalData: location,
     sizeThreshold: options.sizeThreshold,
     omitData: shared !== undefined,
   });
-  if (shared) checkSameLayout(layout, shared.layout, path, shared.file);
+  if (shared) checkSameLayout(encoded.layout, shared.layout, path, shared.file);
+  const sha256: Record<string, string> = {};
   let dataPath: string | undefined;
   if (location !== undefined) dataPath = join(dirname(path), location);
-  if (dataPath !== undefined && data) await writeFileAtomic(dataPath, data);
-  await writeFileAtomic(path, model);
-  return { modelPath: path, dataPath, layout };
+  if (dataPath !== undefined && !shared) {
+    const hash = createHash("sha256");
+    await writeChunksAtomic(dataPath, dataChunks(encoded, hash));
+    sha256[basename(dataPath)] = hash.digest("hex");
+  }
+  await writeFileAtomic(path, encoded.model);
+  sha256[basename(path)] = createHash("sha256").update(encoded.model).digest("hex");
+  return { modelPath: path, dataPath, layout: encoded.layout, sha256 };
 }
 
 function checkSameLayout(

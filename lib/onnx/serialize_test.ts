@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
@@ -155,4 +156,66 @@ Deno.test("externalData must be a plain file name", () => {
     () => serializeModel(smallGraph(), { externalData: "../x.data" }),
     /plain file name/,
   );
+});
+
+/** A graph with tensors above the page-alignment and write-chunk sizes, and small ones between. */
+function largeGraph(): OnnxGraph {
+  const b = new GraphBuilder({ name: "large" });
+  const x = b.input("x", "float32", [1, 1024]);
+  let y = x;
+  // 9 MiB (more than one write chunk), 4 KiB + 4 bytes (64-byte aligned), 1 MiB + 4 bytes
+  // (page aligned, so zero padding precedes and follows the small ones).
+  for (const [i, rows] of [2304, 1, 256].entries()) {
+    const w = b.initializer(
+      `w${i}`,
+      Float32Array.from({ length: 1024 * rows + 1 }, (_, j) => Math.sin(i + j * 0.01)).subarray(1),
+      [rows, 1024],
+    );
+    y = b.node("MatMul", [x, b.node("Transpose", [w], { perm: attr.ints([1, 0]) })[0]])[0];
+  }
+  b.output(y, "y", "float32", [1, 256]);
+  return b.build();
+}
+
+const sha256Of = async (path: string) =>
+  createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+
+Deno.test("saveModel streams the data file: same bytes as in memory, hashed as written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "onnx-stream-" });
+  try {
+    for (
+      const [name, graph, threshold] of [["small", smallGraph(), 0], [
+        "large",
+        largeGraph(),
+        1024,
+      ]] as const
+    ) {
+      const path = join(dir, `${name}.onnx`);
+      const saved = await saveModel(path, graph, { externalData: true, sizeThreshold: threshold });
+      const reference = serializeModel(graph, {
+        externalData: `${name}.onnx.data`,
+        sizeThreshold: threshold,
+      });
+      assert.deepEqual(await Deno.readFile(path), new Uint8Array(reference.model), `${name}.onnx`);
+      assert.deepEqual(await Deno.readFile(`${path}.data`), reference.data, `${name}.onnx.data`);
+      assert.deepEqual(saved.sha256, {
+        [`${name}.onnx`]: await sha256Of(path),
+        [`${name}.onnx.data`]: await sha256Of(`${path}.data`),
+      });
+      assert.deepEqual(saved.layout, reference.layout);
+    }
+    // A model sharing another's data file hashes only itself.
+    const unet = await saveModel(join(dir, "large.onnx"), largeGraph(), { externalData: true });
+    const loop = await saveModel(join(dir, "copy.onnx"), largeGraph(), {
+      sharedData: { file: "large.onnx.data", layout: unet.layout },
+    });
+    assert.deepEqual(loop.sha256, { "copy.onnx": await sha256Of(join(dir, "copy.onnx")) });
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+      ["copy.onnx", "large.onnx", "large.onnx.data", "small.onnx", "small.onnx.data"],
+      "no temporary files left",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

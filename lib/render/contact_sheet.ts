@@ -194,6 +194,30 @@ export function contactSheetLayout(
   };
 }
 
+/** Draws a sheet's title at the top left, one gap in (shared with the grid picture). */
+export function drawSheetTitle(
+  canvas: Canvas,
+  font: TrueTypeFont,
+  title: string,
+  layout: { gap: number; tileWidth: number },
+  theme: SheetTheme,
+): void {
+  const { gap, tileWidth } = layout;
+  canvas.drawText(font, title, gap, gap, sheetTitlePx(tileWidth), SHEET_THEMES[theme].text);
+}
+
+/** Draws a colour swatch: the solid colour area `swatch` inside a 1-pixel hairline frame. */
+export function drawSwatch(
+  canvas: Canvas,
+  swatch: Rect,
+  color: readonly [number, number, number],
+  theme: SheetTheme,
+): void {
+  const { x, y, width, height } = swatch;
+  canvas.strokeRect(x - 1, y - 1, width + 2, height + 2, SHEET_THEMES[theme].hairline);
+  canvas.fillRect(x, y, width, height, colorToBytes(color));
+}
+
 /** Font size of a sheet's title for tiles `tileWidth` pixels wide (shared with the grid). */
 export function sheetTitlePx(tileWidth: number): number {
   return Math.min(20, Math.max(13, Math.round(tileWidth * 0.14)));
@@ -232,19 +256,11 @@ export async function renderContactSheet(
   const font = await defaultFont();
   const texts = frames.map((f, i) => ({ label: f.label ?? String(i), hex: colorToHex(f.color) }));
   const layout = contactSheetLayout(frames.length, fw, fh, options, font, texts);
-  const theme = SHEET_THEMES[options.theme ?? "light"];
+  const themeName = options.theme ?? "light";
+  const theme = SHEET_THEMES[themeName];
   const canvas = new Canvas(layout.width, layout.height, theme.background);
 
-  if (options.title) {
-    canvas.drawText(
-      font,
-      options.title,
-      layout.gap,
-      layout.gap,
-      sheetTitlePx(layout.tileWidth),
-      theme.text,
-    );
-  }
+  if (options.title) drawSheetTitle(canvas, font, options.title, layout, themeName);
   frames.forEach((frame, i) => {
     const { tile, swatch, captionY } = layout.cells[i];
     canvas.blit(
@@ -254,16 +270,7 @@ export async function renderContactSheet(
       tile.x,
       tile.y,
     );
-    if (swatch) {
-      canvas.strokeRect(
-        swatch.x - 1,
-        swatch.y - 1,
-        swatch.width + 2,
-        swatch.height + 2,
-        theme.hairline,
-      );
-      canvas.fillRect(swatch.x, swatch.y, swatch.width, swatch.height, colorToBytes(frame.color));
-    }
+    if (swatch) drawSwatch(canvas, swatch, frame.color, themeName);
     if (captionY !== null) {
       const { hex } = texts[i];
       const labelRoom = layout.captionLines === 1

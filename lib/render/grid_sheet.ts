@@ -12,9 +12,15 @@
  */
 
 import { Canvas, type Rect } from "./canvas.ts";
-import { SHEET_THEMES, type SheetTheme, sheetTitlePx } from "./contact_sheet.ts";
+import {
+  drawSheetTitle,
+  drawSwatch,
+  SHEET_THEMES,
+  type SheetTheme,
+  sheetTitlePx,
+} from "./contact_sheet.ts";
 import { defaultFont, type TrueTypeFont } from "./font.ts";
-import { colorToBytes, colorToHex, encodePng, type RgbaImage } from "./png.ts";
+import { colorToHex, encodePng, type RgbaImage } from "./png.ts";
 import { resizeRgba } from "./resample.ts";
 
 /** A frame of the grid: opaque RGBA pixels, `width × height × 4` bytes. */
@@ -187,19 +193,11 @@ export async function renderGridSheet(
     options,
     font,
   );
-  const theme = SHEET_THEMES[options.theme ?? "light"];
+  const themeName = options.theme ?? "light";
+  const theme = SHEET_THEMES[themeName];
   const canvas = new Canvas(layout.width, layout.height, theme.background);
   const px = layout.captionPx;
-  if (options.title) {
-    canvas.drawText(
-      font,
-      options.title,
-      layout.gap,
-      layout.gap,
-      sheetTitlePx(layout.tileWidth),
-      theme.text,
-    );
-  }
+  if (options.title) drawSheetTitle(canvas, font, options.title, layout, themeName);
   canvas.drawText(
     font,
     options.rowHeading ?? "seed",
@@ -210,14 +208,7 @@ export async function renderGridSheet(
   );
   colors.forEach((color, c) => {
     const { swatch, hexY } = layout.columns[c];
-    canvas.strokeRect(
-      swatch.x - 1,
-      swatch.y - 1,
-      swatch.width + 2,
-      swatch.height + 2,
-      theme.hairline,
-    );
-    canvas.fillRect(swatch.x, swatch.y, swatch.width, swatch.height, colorToBytes(color));
+    drawSwatch(canvas, swatch, color, themeName);
     canvas.drawText(font, colorToHex(color), swatch.x - 1, hexY, px, theme.secondary);
   });
   rows.forEach((row, r) => {

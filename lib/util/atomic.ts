@@ -16,14 +16,28 @@ export function tempPathBeside(path: string): string {
 }
 
 /** Writes bytes to `path` atomically. */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+export function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  return writeChunksAtomic(path, [data]);
+}
+
+/**
+ * Writes `chunks`, in order, to `path` atomically: a file larger than memory allows to build
+ * (a model's 1.1 GB of weights) is written as it is produced, with the same guarantees as
+ * {@link writeFileAtomic}. If `chunks` throws, nothing is left behind and `path` is untouched.
+ */
+export async function writeChunksAtomic(
+  path: string,
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
   const tmp = tempPathBeside(path);
   try {
     // Durable before it becomes visible: after a power cut the name holds old or new data,
     // never an empty file.
     using file = await Deno.open(tmp, { write: true, createNew: true });
-    let written = 0;
-    while (written < data.length) written += await file.write(data.subarray(written));
+    for await (const chunk of chunks) {
+      let written = 0;
+      while (written < chunk.length) written += await file.write(chunk.subarray(written));
+    }
     await file.syncData();
     await Deno.rename(tmp, path);
   } catch (e) {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { replaceDirAtomic, writeFileAtomic, writeTextFileAtomic } from "./atomic.ts";
+import {
+  replaceDirAtomic,
+  writeChunksAtomic,
+  writeFileAtomic,
+  writeTextFileAtomic,
+} from "./atomic.ts";
 import { sha256File, sha256Hex } from "./hash.ts";
 
 Deno.test("writeFileAtomic replaces the file and leaves no temporary behind", async () => {
@@ -56,6 +61,24 @@ Deno.test("replaceDirAtomic swaps folders, and puts the old one back when the sw
     await assert.rejects(replaceDirAtomic(join(dir, "missing"), target));
     assert.equal(await Deno.readTextFile(join(target, "a")), "new");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["model"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeChunksAtomic writes the chunks in order; a failing source leaves the old file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "w.data");
+    await writeChunksAtomic(path, [new Uint8Array([1, 2]), new Uint8Array(0), new Uint8Array([3])]);
+    assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2, 3]));
+    const failing = async function* () {
+      yield new Uint8Array([9, 9, 9, 9]);
+      throw new Error("source failed");
+    };
+    await assert.rejects(writeChunksAtomic(path, failing()), /source failed/);
+    assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2, 3]), "old contents kept");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["w.data"], "no temporary");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
