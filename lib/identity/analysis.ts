@@ -11,6 +11,10 @@
  */
 
 import { descriptorDistance, SAME_PERSON_THRESHOLD } from "./embedder.ts";
+import { pearson } from "../experiments/metrics.ts";
+
+/** Pearson's r (the runner's, `lib/experiments/metrics.ts`): null when undefined. */
+export { pearson };
 
 /** One frame as the statistics see it. */
 export interface IdentityPoint {
@@ -76,29 +80,6 @@ export function frameDistances(
       toPrevious: before ? distance(p.descriptor, before.descriptor) : null,
     };
   });
-}
-
-/** Pearson's correlation coefficient; null when fewer than 2 pairs or a constant variable. */
-export function pearson(x: readonly number[], y: readonly number[]): number | null {
-  if (x.length !== y.length) throw new RangeError("pearson: x and y differ in length");
-  const n = x.length;
-  if (n < 2) return null;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (sxx === 0 || syy === 0) return null;
-  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }
 
 /** Ranks 1…n, ties sharing their mean rank (as Spearman's coefficient needs). */
