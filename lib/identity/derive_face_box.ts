@@ -139,8 +139,13 @@ interface Found {
 }
 
 /** face-api's detect → landmarks (→ descriptors) on an int32 HWC tensor. */
-async function detect(ref: FaceApiReference, tensor: unknown, describe: boolean): Promise<Found[]> {
-  const options = new ref.faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
+async function detect(
+  ref: FaceApiReference,
+  tensor: unknown,
+  describe: boolean,
+  minConfidence: number,
+): Promise<Found[]> {
+  const options = new ref.faceapi.SsdMobilenetv1Options({ minConfidence });
   const task = ref.faceapi.detectAllFaces(tensor, options).withFaceLandmarks();
   return describe ? await task.withFaceDescriptors() : await task;
 }
@@ -175,7 +180,7 @@ if (import.meta.main) {
     if (!/^sample\d+\.jpg$/.test(entry.name)) continue;
     const photo = await Image.decode(await Deno.readFile(join(demo, entry.name)));
     const tensor = toTensor(ref, photo.bitmap, photo.width, photo.height);
-    const faces = await detect(ref, tensor, false);
+    const faces = await detect(ref, tensor, false, 0.5);
     tensor.dispose();
     console.log(`${entry.name}: ${faces.length} faces`);
     for (const face of faces) {
@@ -184,7 +189,8 @@ if (import.meta.main) {
       mapped.push(box);
       const image = cutAligned(photo.bitmap, photo.width, photo.height, square, SIZE);
       const alignedTensor = toTensor(ref, nchwToRgba(image, SIZE), SIZE, SIZE);
-      const again = await detect(ref, alignedTensor, true);
+      // The aligned face is known to be there (often upsampled from a small one): a low threshold.
+      const again = await detect(ref, alignedTensor, true, 0.2);
       alignedTensor.dispose();
       const best = again.sort((a, b) => b.alignedRect.box.area - a.alignedRect.box.area)[0];
       const pipelineBox = best ? minBboxPadded(best.landmarks.positions) : undefined;
@@ -236,27 +242,32 @@ if (import.meta.main) {
     `box: { x: ${f(box.x)}, y: ${f(box.y)}, width: ${f(box.width)}, height: ${f(box.height)} }`,
   );
 
-  // How far the fixed box's descriptor lies from face-api's full pipeline on the same image.
-  const embedder = await loadFaceEmbedder({ box });
-  try {
-    const pairs = aligned.filter((a) => a.descriptor);
-    const ours = await embedder.embed(
-      Float32Array.from(pairs.flatMap((a) => [...a.image])),
-      pairs.length,
-      SIZE,
-    );
-    const toPipeline = pairs.map((a, i) =>
-      descriptorDistance(ours, a.descriptor!, DESCRIPTOR_LENGTH, i, 0)
-    );
-    const between: number[] = [];
-    for (let i = 0; i < pairs.length; i++) {
-      for (let j = i + 1; j < pairs.length; j++) {
-        between.push(descriptorDistance(pairs[i].descriptor!, pairs[j].descriptor!));
-      }
+  // How far the fixed box's descriptor lies from face-api's full pipeline on the same image, and,
+  // for contrast, the full image's.
+  const pairs = aligned.filter((a) => a.descriptor);
+  const images = Float32Array.from(pairs.flatMap((a) => [...a.image]));
+  const distancesWith = async (crop: FaceBox) => {
+    const embedder = await loadFaceEmbedder({ box: crop });
+    try {
+      const ours = await embedder.embed(images, pairs.length, SIZE);
+      return pairs.map((a, i) => descriptorDistance(ours, a.descriptor!, DESCRIPTOR_LENGTH, i, 0));
+    } finally {
+      await embedder.release();
     }
-    spread(`fixed box vs face-api's full pipeline, same face (${pairs.length})`, toPipeline);
-    spread(`face-api's full pipeline, different faces (${between.length} pairs)`, between);
-  } finally {
-    await embedder.release();
+  };
+  const between: number[] = [];
+  for (let i = 0; i < pairs.length; i++) {
+    for (let j = i + 1; j < pairs.length; j++) {
+      between.push(descriptorDistance(pairs[i].descriptor!, pairs[j].descriptor!));
+    }
   }
+  spread(
+    `fixed box vs face-api's full pipeline, same face (${pairs.length})`,
+    await distancesWith(box),
+  );
+  spread(
+    `full image vs face-api's full pipeline, same face (${pairs.length})`,
+    await distancesWith({ x: 0, y: 0, width: 1, height: 1 }),
+  );
+  spread(`face-api's full pipeline, different faces (${between.length} pairs)`, between);
 }

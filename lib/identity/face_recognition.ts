@@ -185,7 +185,7 @@ const MAX_BATCH = 16;
 /**
  * Loads face-api's recognition net on onnxruntime (converting it first if needed).
  *
- * @throws {RangeError} for a bad `device` or `threads`
+ * @throws {RangeError} for a bad `device`, `threads` or `box`
  * @throws {Error} when `device: "cuda"` cannot be used (naming the fix)
  */
 export async function loadFaceEmbedder(options: FaceEmbedderOptions = {}): Promise<FaceEmbedder> {
@@ -199,6 +199,16 @@ export async function loadFaceEmbedder(options: FaceEmbedderOptions = {}): Promi
     throw new RangeError(`threads must be a positive integer, got ${threads}`);
   }
   const box = { ...(options.box ?? CELEBAHQ_FACE_BOX) };
+  for (const key of ["x", "y", "width", "height"] as const) {
+    const value = box[key];
+    const ok = Number.isFinite(value) && (key === "x" || key === "y" || value > 0);
+    if (!ok) {
+      throw new RangeError(
+        `box.${key} must be a finite number${key === "x" || key === "y" ? "" : " > 0"} ` +
+          `(a fraction of the image side), got ${value}`,
+      );
+    }
+  }
   const { graphPath, info: cache } = await convertFaceRecognitionNet(
     options.cacheDir ?? defaultFaceNetDir(),
     log,

@@ -268,7 +268,7 @@ Deno.test("face embedder: the conversion is cached, checked and rebuilt when dam
   }
 });
 
-Deno.test("loadFaceEmbedder: bad device or threads are refused naming the value", async () => {
+Deno.test("loadFaceEmbedder: a bad device, thread count or box is refused naming the value", async () => {
   await assert.rejects(
     // deno-lint-ignore no-explicit-any
     () => loadFaceEmbedder({ device: "tpu" as any }),
