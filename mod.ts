@@ -65,3 +65,4 @@ export {
   type RgbaImage,
   type VideoOptions,
 } from "./lib/render/mod.ts";
+export * from "./lib/identity/mod.ts";

@@ -39,6 +39,7 @@ import { countFlops } from "./flops.ts";
 import { makeBenchTempDir } from "./temp_models.ts";
 import { type MachineInfo, machineInfo } from "./machine.ts";
 import { MATMUL_SIZE, type WorkerResult, type WorkerTask } from "./worker.ts";
+import { type FaceEmbeddingBench, measureFaceEmbedding } from "./identity.ts";
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -131,6 +132,8 @@ export interface BenchResult {
   gpu: GpuResult;
   /** The largest peak RSS of all measurements, bytes. */
   peakRssBytes: number;
+  /** Cost of one frame's face descriptor (absent in records written before it was measured). */
+  identity?: FaceEmbeddingBench;
 }
 
 /** The CUDA figures at one batch size and precision. */
@@ -334,6 +337,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       signal,
     });
 
+    const identity = await measureFaceEmbedding({ threads, runs, log });
+
     return {
       version: 1,
       date,
@@ -371,6 +376,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       },
       fusedCpu,
       gpu,
+      identity,
       peakRssBytes: Math.max(
         mmBefore.peakRssBytes,
         mmAfter.peakRssBytes,

@@ -7,6 +7,7 @@
 
 import Table from "cli-table3";
 import type { BenchResult } from "./bench.ts";
+import { formatFaceEmbedding } from "./identity.ts";
 
 const GIB = 1024 ** 3;
 
@@ -84,6 +85,7 @@ export function formatBench(r: BenchResult): string {
     `fused loop on the CPU (${f.steps} steps, batch 1): ${f.fusedMsPerStep.toFixed(1)} ms per ` +
     `step vs ${f.stepwiseMsPerStep.toFixed(1)} ms step by step (for information)`,
     ...gpuLines,
+    ...(r.identity ? [formatFaceEmbedding(r.identity)] : []),
     `peak RSS at batch ${largest.batch}: ${(largest.peakRssBytes / GIB).toFixed(2)} GiB ` +
     target("≤ 6 GiB at batch 8"),
     `machine: ${m.cpu}, ${m.cores} cores, ${m.os}; load ${m.loadAverage.join(" ")} before, ` +

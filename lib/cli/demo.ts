@@ -41,7 +41,18 @@ export async function main(args: string[]): Promise<number> {
   }
   const started = performance.now();
   const table = new Table({
-    head: ["experiment", "frames", "r(R)", "r(G)", "r(B)", "largest jump", "folder"],
+    head: [
+      "experiment",
+      "frames",
+      "r(R)",
+      "r(G)",
+      "r(B)",
+      "largest jump",
+      "id → ref",
+      "id path",
+      "r(Δc, Δid)",
+      "folder",
+    ],
   });
   const specs = [
     { ...path1, frames: { count: DEMO_FRAMES, sampling: "time" as const } },
@@ -67,14 +78,25 @@ export async function main(args: string[]): Promise<number> {
       fmt(s?.correlation.g),
       fmt(s?.correlation.b),
       s?.largestJump ? `${fmt(s.largestJump.value, 3)} at #${s.largestJump.index}` : "–",
+      s?.identity?.farthestFromReference
+        ? `${
+          fmt(s.identity.farthestFromReference.value, 3)
+        } at #${s.identity.farthestFromReference.index}`
+        : "–",
+      fmt(s?.identity?.pathLength, 3),
+      fmt(s?.identity?.colorCorrelation.pearson),
       relative(Deno.cwd(), dir) || ".",
     ]);
   }
   console.log(table.toString());
   console.log(
     `r(X): correlation between injected and mean output colour per channel; largest jump: RMS ` +
-      `pixel distance between neighbouring frames.\nEach folder holds frames/, manifest.json, ` +
-      `contact_sheet.png, path_plot.png and video.gif/.mp4. ` +
+      `pixel distance between neighbouring frames.\nIdentity (face-api descriptors, same person ` +
+      `below 0.6): id → ref: largest distance to the no-injection face; id path: sum of the ` +
+      `distances between neighbours; r(Δc, Δid): Pearson r of colour distance vs identity ` +
+      `distance over frame pairs. The tiny model's 64×64 textures are not faces: these numbers ` +
+      `only show the machinery.\nEach folder holds frames/, manifest.json, ` +
+      `contact_sheet.png, path_plot.png, identity_plot.png and video.gif/.mp4. ` +
       `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
   );
   return 0;

@@ -23,11 +23,19 @@ Deno.test("demo renders the three paths and the colours on the tiny model, with 
       assert.equal(manifest.status, "complete");
       assert.equal(manifest.frames.length, frames, name);
       assert.equal(manifest.spec.model, "tiny");
-      for (const file of ["contact_sheet.png", "path_plot.png", "video.gif"]) {
+      // The identity numbers, with the real face embedder.
+      assert.equal(
+        manifest.frames.filter((f: { identity?: unknown }) => f.identity).length,
+        frames,
+      );
+      assert.equal(manifest.summary.identity.frames, frames);
+      assert.match(manifest.identity.embedder.name, /face_recognition_model/);
+      for (const file of ["contact_sheet.png", "path_plot.png", "video.gif", "identity_plot.png"]) {
         assert.ok((await Deno.stat(join(out, name, file))).size > 0, `${name}/${file}`);
       }
     }
     assert.match(lines.join("\n"), /path1.*48/);
+    assert.match(lines.join("\n"), /id path/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -10,6 +10,7 @@ import { sha256Hex } from "../util/hash.ts";
 import { deepDiff, type JsonChange } from "./deep_diff.ts";
 import { compareImages, type SameSizeComparison } from "./images.ts";
 import { frameFilePath, type OpenedRun } from "./run_folder.ts";
+import { distance } from "../identity/analysis.ts";
 import {
   DEFAULT_TOLERANCE,
   type ImageStatus,
@@ -69,6 +70,11 @@ export interface FrameDiff {
   reasons: string[];
   /** Problems that do not decide the status, e.g. a file that no longer has its recorded hash. */
   warnings: string[];
+  /**
+   * Euclidean distance between the frame's face descriptors in A and B (identity numbers); null
+   * unless both have one from the same embedder. Informational: it never decides the status.
+   */
+  identityDistance: number | null;
 }
 
 /** Differences outside the frames. */
@@ -97,6 +103,11 @@ export interface RunComparison {
   counts: Record<FrameStatus, number>;
   /** Spec, model and runtime differences. */
   diffs: RunDiffs;
+  /**
+   * Identity numbers: null when neither run has any; else whether the frames' descriptors were
+   * compared (both runs have them, from the same embedder) and a note saying what or why not.
+   */
+  identity: { compared: boolean; note: string } | null;
 }
 
 /** Images of a failing frame, handed to {@link CompareRunsOptions.onDifferent}. */
@@ -184,6 +195,7 @@ function emptyRow(index: number, a: FrameSide | null, b: FrameSide | null): Fram
     limitsFailed: [],
     reasons: [],
     warnings: [],
+    identityDistance: null,
   };
 }
 
@@ -282,6 +294,7 @@ export async function compareRuns(
   const byIndexB = new Map(b.manifest.frames.map((f) => [f.index, f]));
   const indices = [...new Set([...byIndexA.keys(), ...byIndexB.keys()])].sort((x, y) => x - y);
 
+  const identity = identityComparison(a, b, labelA, labelB);
   const frames: FrameDiff[] = [];
   for (const index of indices) {
     const fa = byIndexA.get(index);
@@ -296,6 +309,9 @@ export async function compareRuns(
     if (row.a.t !== row.b.t) row.inputsDiffer.push("t");
     if (!sameColor(row.a.color, row.b.color)) row.inputsDiffer.push("color");
     await compareFrame(row, readers, options, tolerance);
+    if (identity?.compared && fa?.identity && fb?.identity) {
+      row.identityDistance = distance(fa.identity.descriptor, fb.identity.descriptor);
+    }
   }
 
   const counts = Object.fromEntries(
@@ -315,5 +331,34 @@ export async function compareRuns(
       model: deepDiff(a.manifest.model, b.manifest.model, "model"),
       runtime: deepDiff(a.manifest.runtime, b.manifest.runtime, "runtime"),
     },
+    identity,
+  };
+}
+
+function identityComparison(
+  a: OpenedRun,
+  b: OpenedRun,
+  labelA: string,
+  labelB: string,
+): RunComparison["identity"] {
+  const [ea, eb] = [a.manifest.identity?.embedder, b.manifest.identity?.embedder];
+  if (!ea && !eb) return null;
+  if (!ea || !eb) {
+    return {
+      compared: false,
+      note: `no identity numbers in ${ea ? labelB : labelA} (deno task analyze adds them)`,
+    };
+  }
+  if (ea.sha256 !== eb.sha256 || ea.dimension !== eb.dimension) {
+    return {
+      compared: false,
+      note: `the runs' face embedders differ (${ea.sha256.slice(0, 12)}… vs ` +
+        `${eb.sha256.slice(0, 12)}…): their descriptors are not comparable`,
+    };
+  }
+  return {
+    compared: true,
+    note: `Euclidean distance between ${labelA}'s and ${labelB}'s face descriptors of each frame ` +
+      `(${ea.name}; the same person below ${ea.threshold})`,
   };
 }

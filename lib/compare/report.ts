@@ -66,12 +66,34 @@ function notes(frame: FrameDiff): string {
 
 /** The per-frame table (plain text, no colours). */
 export function formatFrameTable(result: RunComparison): string {
+  // The identity column only when there are identity distances to show.
+  const identity = result.frames.some((f) => f.identityDistance !== null);
   const table = new Table({
-    head: ["frame", "t", "status", "max |Δ|", "PSNR dB", "SSIM", "differing px", "notes"],
+    head: [
+      "frame",
+      "t",
+      "status",
+      "max |Δ|",
+      "PSNR dB",
+      "SSIM",
+      "differing px",
+      ...(identity ? ["identity"] : []),
+      "notes",
+    ],
     style: { head: [], border: [], compact: true },
-    colAligns: ["right", "right", "left", "right", "right", "right", "right", "left"],
+    colAligns: [
+      "right",
+      "right",
+      "left",
+      "right",
+      "right",
+      "right",
+      "right",
+      ...(identity ? ["right" as const] : []),
+      "left",
+    ],
     wordWrap: true,
-    colWidths: [null, null, null, null, null, null, null, 50],
+    colWidths: [null, null, null, null, null, null, null, ...(identity ? [null] : []), 50],
   });
   for (const frame of result.frames) {
     table.push([
@@ -84,6 +106,7 @@ export function formatFrameTable(result: RunComparison): string {
       frame.differingPixels === null
         ? "—"
         : `${frame.differingPixels} (${(frame.differingShare! * 100).toFixed(2)} %)`,
+      ...(identity ? [num(frame.identityDistance, 4)] : []),
       notes(frame),
     ]);
   }
@@ -94,6 +117,11 @@ function section(title: string, changes: JsonChange[]): string {
   if (changes.length === 0) return `${title}: same`;
   return `${title}: ${changes.length} difference(s)\n` +
     changes.map((c) => `  ${formatChange(c)}`).join("\n");
+}
+
+/** The identity line: what the identity column shows, or why there is none. */
+function identityLines(result: RunComparison): string[] {
+  return result.identity ? [`identity: ${result.identity.note}`] : [];
 }
 
 /** The whole report: header, frame table, differences, and a one-line verdict. */
@@ -109,6 +137,7 @@ export function formatComparison(result: RunComparison): string {
     `tolerance: max |Δ| ≤ ${t.maxDiff}, PSNR ≥ ${t.minPsnr} dB, SSIM ≥ ${t.minSsim}, ` +
     `differing pixels ≤ ${t.maxShare * 100} % (pixel threshold ${t.pixelThreshold})`,
     result.frames.length ? formatFrameTable(result) : "(no frames in either run)",
+    ...identityLines(result),
     section("spec", result.diffs.spec),
     section("model", result.diffs.model),
     section("runtime", result.diffs.runtime),

@@ -112,7 +112,8 @@ async function checkFile(
     return (e as Error).message;
   }
   const size = `${image.width}×${image.height}`;
-  if (!expected.sizes.has(size)) {
+  // References record no size (any is fine); frames must have theirs.
+  if (expected.sizes.size > 0 && !expected.sizes.has(size)) {
     return `image is ${size}, manifest says ${[...expected.sizes].join(" / ")}`;
   }
   return null;
@@ -145,8 +146,9 @@ function outputFiles(outputs: unknown): string[] {
     contactSheet?: unknown;
     pathPlot?: unknown;
     video?: { mp4?: unknown; gif?: unknown };
+    identityPlot?: unknown;
   } | undefined;
-  return [o?.contactSheet, o?.pathPlot, o?.video?.mp4, o?.video?.gif]
+  return [o?.contactSheet, o?.pathPlot, o?.video?.mp4, o?.video?.gif, o?.identityPlot]
     .filter((f): f is string => typeof f === "string" && f !== "");
 }
 
@@ -163,6 +165,12 @@ export async function verifyRun(path: string): Promise<VerifyReport> {
   const run = await openRun(path);
   const { dir, manifest } = run;
   const files = groupByFile(manifest.frames);
+  // Reference faces (identity numbers) live in frames/ too; a frame may be one of them.
+  for (const ref of manifest.identity?.references ?? []) {
+    if (!files.has(ref.file)) {
+      files.set(ref.file, { indices: [], sha256: ref.sha256, sizes: new Set() });
+    }
+  }
   const report: VerifyReport = {
     dir,
     manifestPath: run.manifestPath,

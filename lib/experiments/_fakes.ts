@@ -10,6 +10,7 @@ import * as paths from "../paths/mod.ts";
 import { decodePng, encodePng, imageToRgba } from "../render/mod.ts";
 import type { RunnerDeps, RunnerModel, RunnerSampleOptions } from "./deps.ts";
 import type { PathApi } from "./plan.ts";
+import type { FaceEmbedder } from "../identity/embedder.ts";
 
 /** What a fake run recorded. */
 export interface FakeLog {
@@ -41,6 +42,8 @@ export interface FakeOptions {
   gifError?: Error;
   /** Thrown by loadModel (e.g. the GPU is out of memory). */
   loadError?: Error;
+  /** A face embedder for identity numbers (see `lib/identity/_fake_embedder.ts`); default none. */
+  embedder?: FaceEmbedder;
 }
 
 /** Fake runner deps and the log they fill. */
@@ -121,6 +124,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: RunnerDeps; log: Fa
       await Deno.writeFile(o.out, new Uint8Array([0]));
     },
     findFfmpeg: () => Promise.resolve(options.ffmpeg ?? null),
+    ...(options.embedder ? { loadEmbedder: () => Promise.resolve(options.embedder!) } : {}),
   };
   return { deps, log };
 }

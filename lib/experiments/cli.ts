@@ -56,6 +56,8 @@ Options (each replaces the spec's value for this run and is checked like the spe
   --shard <i/n>            render only the frames whose index mod n is i, into --out (required);
                            join the n shard folders with \`deno task merge OUT SHARD_DIR...\`
   --wait                   if another run is using the folder, wait for it instead of failing
+  --no-identity            no face-descriptor identity numbers for this run (same folder;
+                           \`deno task analyze DIR\` adds them later)
   -h, --help               show this help and the experiment's settings
 
 Running the same command again resumes: frames already in the folder are reused. Ctrl-C or
@@ -88,6 +90,8 @@ export interface CliRunOptions {
   shard?: Shard;
   /** `--wait`. */
   wait?: boolean;
+  /** `--no-identity` (false). */
+  identity?: boolean;
 }
 
 /** A parsed command line. */
@@ -112,6 +116,7 @@ const OPTIONS = {
   out: { type: "string" },
   shard: { type: "string" },
   wait: { type: "boolean" },
+  "no-identity": { type: "boolean" },
   preview: { type: "boolean" },
   "preview-steps": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -173,6 +178,7 @@ export function parseCliArgs(args: readonly string[]): ParsedCli {
     run.shard = shard;
   }
   if (values.wait === true) run.wait = true;
+  if (values["no-identity"] === true) run.identity = false;
   return {
     help: values.help === true,
     overrides: {
@@ -201,7 +207,10 @@ export interface CliIo {
   /** Messages and errors. Default: stderr. */
   err?: (line: string) => void;
   /** Extra options for the runner (deps, results folder...). */
-  runner?: Omit<RunOptions, "out" | "device" | "threads" | "shard" | "wait" | "signal">;
+  runner?: Omit<
+    RunOptions,
+    "out" | "device" | "threads" | "shard" | "wait" | "signal" | "identity"
+  >;
   /**
    * Stops the run when aborted. Default: SIGINT and SIGTERM stop it (a second signal quits at
    * once).

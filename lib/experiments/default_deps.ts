@@ -27,5 +27,10 @@ export function defaultDeps(): RunnerDeps {
     },
     imageToRgba: render.imageToRgba,
     encodePng: render.encodePng,
+    // The face net's module (and its one-off conversion) only when a run computes identity.
+    loadEmbedder: async (options) => {
+      const { loadFaceEmbedder } = await import("../identity/face_recognition.ts");
+      return loadFaceEmbedder(options);
+    },
   };
 }

@@ -7,6 +7,7 @@
  */
 
 import type { PathApi } from "./plan.ts";
+import type { FaceEmbedder } from "../identity/embedder.ts";
 
 /** The parts of a loaded model the runner uses (see `LoadedModel` in `lib/pipelines`). */
 export interface RunnerModel {
@@ -142,4 +143,11 @@ export interface RunnerDeps {
   ): Promise<void>;
   /** Path of an ffmpeg executable, or null when there is none. */
   findFfmpeg(): Promise<string | null>;
+  /**
+   * Loads the face embedder for identity numbers (`lib/identity`). Optional so that test fakes
+   * without one run no identity; the real deps always have it.
+   */
+  loadEmbedder?(
+    options: { device?: "cpu" | "cuda" | "auto"; threads?: number; log?: (m: string) => void },
+  ): Promise<FaceEmbedder>;
 }

@@ -15,8 +15,10 @@ import { sha256File } from "../util/hash.ts";
 import type { Injection, ResolvedExperiment } from "./spec.ts";
 import type { Shard } from "./shard.ts";
 import type { MetricsSummary } from "./metrics.ts";
-import type { EmbedderInfo } from "../identity/embedder.ts";
+import type { FrameIdentity, IdentitySummary, ManifestIdentity } from "../identity/records.ts";
 import { isFrameFileOf, ManifestFormatError, parseManifestText } from "./manifest_schema.ts";
+
+export type { FrameIdentity, ManifestIdentity } from "../identity/records.ts";
 
 export { MANIFEST_VERSION } from "./manifest_schema.ts";
 
@@ -67,16 +69,8 @@ export interface ManifestFrame {
    * first frame (of each seed, in a multi-seed run).
    */
   distanceToPrevious: number | null;
-  /** Face-identity figures: descriptor (float32 values) and Euclidean distances. */
-  identity?: { descriptor: number[]; toReference: number; toPrevious: number | null };
-}
-
-/** Face-identity record of a run: the embedder and the reference face of every seed. */
-export interface ManifestIdentity {
-  /** The network the descriptors come from. */
-  embedder: EmbedderInfo;
-  /** One reference face per seed. */
-  references: { seed: string; key: string; file: string; sha256: string; descriptor: number[] }[];
+  /** Face descriptor and identity distances (absent when identity was not computed). */
+  identity?: FrameIdentity;
 }
 
 /** Pictures made from the frames, as paths relative to the run folder (null = not made). */
@@ -87,6 +81,8 @@ export interface ManifestOutputs {
   pathPlot: string | null;
   /** Videos by container. */
   video: { mp4: string | null; gif: string | null };
+  /** Identity distances along the path (`identity_plot.png`); absent without identity. */
+  identityPlot?: string | null;
   /** Multi-seed runs only: seeds × colours picture (`grid.png`). */
   grid?: string | null;
 }
@@ -158,15 +154,15 @@ export interface Manifest {
       reused: number;
       /** Wall time of the latest run's sampling, milliseconds. */
       samplingMs: number;
-      /** Identity statistics (owned by lib/identity). */
-      identity?: Record<string, unknown>;
+      /** Identity statistics (lib/identity/analysis.ts); absent without identity. */
+      identity?: IdentitySummary;
     })
     | null;
   /** Pictures. */
   outputs: ManifestOutputs;
   /** Things the user should know (e.g. no ffmpeg, so no mp4). */
   warnings: string[];
-  /** Face-identity record (runs that measure identity). */
+  /** The face embedder and the reference faces; absent when identity was not computed. */
   identity?: ManifestIdentity;
 }
 

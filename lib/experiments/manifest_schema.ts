@@ -152,19 +152,33 @@ const outputsSchema = object({
   contactSheet: insidePath().nullable(),
   pathPlot: insidePath().nullable(),
   video: object({ mp4: insidePath().nullable(), gif: insidePath().nullable() }),
+  identityPlot: insidePath().nullable().optional(),
 });
 
-/** Top-level face-identity record (owned by the identity helper; tighten there). */
+/** Top-level face-identity record (lib/identity/records.ts). */
 const identitySchema = object({
-  embedder: object({}),
+  embedder: object({
+    name: text(),
+    sha256: sha256(),
+    dimension: integer(1),
+    threshold: number(),
+  }),
   references: z.array(
     object({
-      seed: text(),
-      key: text(),
-      file: text(),
+      seed: z.string({ error: "a decimal integer as a string" }).regex(/^[0-9]+$/, {
+        error: "a decimal integer as a string",
+      }),
+      key: sha256(),
+      // Reference faces live in frames/ under the same rule as frames (verify checks them).
+      file: z.string({ error: FRAME_FILE_RULE }).regex(FRAME_FILE_PATTERN, {
+        error: FRAME_FILE_RULE,
+      }),
       sha256: sha256(),
       descriptor: z.array(number(), { error: "a list of numbers" }),
-    }),
+    }).refine(
+      (r) => !SHA256_PATTERN.test(String(r.sha256)) || isFrameFileOf(r.file, r.sha256),
+      { error: FRAME_FILE_RULE, path: ["file"] },
+    ),
     { error: "a list of references" },
   ),
 });

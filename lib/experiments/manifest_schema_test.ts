@@ -233,7 +233,14 @@ Deno.test("the optional fields other parts of fluidity add validate, and unknown
       identity: { descriptor: [0.25, -0.5], toReference: 0.1, toPrevious: null },
     });
     manifest.identity = {
-      embedder: { name: "test", source: "x", sha256: "3".repeat(64), dimension: 2 },
+      embedder: {
+        name: "test",
+        source: "x",
+        sha256: "3".repeat(64),
+        dimension: 2,
+        threshold: 0.6,
+        preprocessing: "none",
+      },
       references: [{
         seed: "7",
         key: manifest.frames[0].key,

@@ -44,6 +44,8 @@ import {
 import { InterruptedError, throwIfInterrupted } from "./interrupt.ts";
 import { acquireLock, type Lock } from "../util/lock.ts";
 import { formatShard, inShard, isShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
+import { identityWanted, startRunIdentity } from "../identity/run_identity.ts";
+import { referenceKeys } from "../identity/tracker.ts";
 
 export { evenlySpaced } from "./finish.ts";
 
@@ -82,6 +84,12 @@ export interface RunOptions {
   now?: () => Date;
   /** Writes frames and manifests (atomically); replaceable to simulate a full disk in tests. */
   writeFile?: WriteFile;
+  /**
+   * Identity numbers (face descriptors, `identity_plot.png`); default on unless the spec's
+   * `outputs.identity` is false. `false` is `--no-identity`: the spec, its hash and the run
+   * folder stay the same, and `deno task analyze` can add the numbers later.
+   */
+  identity?: boolean;
 }
 
 /** Name of the lock file inside a run folder. */
@@ -157,7 +165,8 @@ const DEP_NAMES = Object.keys(
     encodeGif: 0,
     encodeMp4: 0,
     findFfmpeg: 0,
-  } satisfies Record<keyof RunnerDeps, 0>,
+    // loadEmbedder is optional: a complete set of fakes without it runs no identity.
+  } satisfies Record<Exclude<keyof RunnerDeps, "loadEmbedder">, 0>,
 ) as (keyof RunnerDeps)[];
 
 async function loadDefaultDeps(): Promise<RunnerDeps> {
@@ -279,6 +288,7 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
       threads: options.threads,
       warn: log,
     });
+    const releases: (() => Promise<void>)[] = [];
     try {
       return await runWithModel({
         resolved,
@@ -293,8 +303,10 @@ export async function runExperiment(spec: unknown, options: RunOptions = {}): Pr
         now,
         options,
         progress,
+        releases,
       });
     } finally {
+      for (const release of releases) await release();
       await model.release();
     }
   } catch (e) {
@@ -356,6 +368,8 @@ interface RunContext {
   options: RunOptions;
   /** Set once the run has written into its folder. */
   progress: { wrote: boolean };
+  /** Frees what the run loaded besides the model (the face embedder). */
+  releases: (() => Promise<void>)[];
 }
 
 async function runWithModel(ctx: RunContext): Promise<RunResult> {
@@ -395,7 +409,10 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       firstOfKey.set(keys[frame.index], frame);
     }
   }
-  const todo = [...firstOfKey.values()];
+  // Reference faces (no injection) first: the identity numbers of the other frames need them.
+  const refKeys = referenceKeys(resolved, model.info, plan);
+  const isRef = (f: PlannedFrame) => (refKeys.has(keys[f.index]) ? 1 : 0);
+  const todo = [...firstOfKey.values()].sort((a, b) => isRef(b) - isRef(a));
   const batch = await chooseBatch(resolved.batch, {
     device: model.device,
     latentSize: model.latentSize,
@@ -429,7 +446,27 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     `finished frame(s) in ${dir} are kept and will not be recomputed`;
   const write = (path: string, data: Uint8Array) =>
     writeRunFile(path, data, diskAdvice(), options.writeFile);
+  const identity = await startRunIdentity(
+    {
+      spec: resolved,
+      dir,
+      model,
+      deps,
+      previous,
+      write,
+      log,
+      device: options.device,
+      threads: options.threads,
+    },
+    identityWanted(resolved, options.identity),
+    shard !== undefined,
+  );
+  if (identity) ctx.releases.push(() => identity.release());
+  // Keys still to be computed: a reference face among them is not rendered twice.
+  const later = () => new Set(todo.filter((f) => !entries[f.index]).map((f) => keys[f.index]));
+  const known = () => entries.filter((e): e is ManifestFrame => e !== undefined);
   const save = async () => {
+    identity?.record(manifest);
     manifest.frames = entries.filter((e): e is ManifestFrame => e !== undefined);
     manifest.updatedAt = now().toISOString();
     await write(join(dir, MANIFEST_FILE), encoder.encode(JSON.stringify(manifest, null, 2) + "\n"));
@@ -449,6 +486,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   let progress: Progress | undefined;
   try {
     await save();
+    if (identity && await identity.prepare(plan, known(), pixels, later()) > 0) await save();
     if (todo.length > 0) {
       progress = new Progress({
         total: todo.length,
@@ -506,6 +544,10 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
           }
         }
         fillDistances(entries, pixels);
+        if (identity) {
+          await identity.prepare(plan, known(), pixels, later());
+          await identity.describeBatch(known(), pixels);
+        }
         computed += batch.length;
         progress.update(computed);
         await save();
@@ -528,9 +570,13 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       fillDistances(entries, pixels);
       const pictures = await makePictures(resolved, pictureFrames, dir, deps, log);
       manifest.outputs = pictures.outputs;
+      if (identity) manifest.outputs.identityPlot = await identity.finish(plan, frames, pixels);
       warnings.push(...pictures.warnings);
     }
     manifest.summary = runSummary(frames, plan.length, samplingMs);
+    const identitySummary = identity?.tracker.summary(frames);
+    if (identitySummary) manifest.summary.identity = identitySummary;
+    if (identity) log(identity.costLine());
     manifest.status = "complete";
     await save();
   } catch (e) {

@@ -100,6 +100,11 @@ export interface OutputsInput {
   pathPlot?: boolean;
   /** `video.mp4` / `video.gif`; `false` for none. Default `{ fps: 30, formats: ["mp4","gif"] }`. */
   video?: false | VideoOptions;
+  /**
+   * Identity numbers: face descriptors per frame, `summary.identity`, `identity_plot.png`
+   * (`lib/identity`). Default on; `false` turns them off (as `--no-identity` does for one run).
+   */
+  identity?: boolean;
 }
 
 /**
@@ -208,6 +213,8 @@ export interface ResolvedExperiment {
     contactSheet: false | ContactSheetOptions;
     pathPlot: boolean;
     video: false | { fps: number; formats: ("mp4" | "gif")[] };
+    /** Absent = on (absent, not `true`, so that older specs keep their hash). */
+    identity?: boolean;
   };
 }
 
@@ -383,13 +390,14 @@ const ALLOWED: Record<string, string> = {
   "frames.*.injection.window": WINDOW_ALLOWED,
   "frames.*.injection.window.*": WINDOW_ALLOWED,
   "frames.*.injection.mode": '"constant" or "gaussian"',
-  outputs: "an object { frames?, contactSheet?, pathPlot?, video? }",
+  outputs: "an object { frames?, contactSheet?, pathPlot?, video?, identity? }",
   "outputs.frames": "true (frames are the resume cache and are always written)",
   "outputs.contactSheet": "true, false, or { columns?, maxFrames?, tileSize? }",
   "outputs.contactSheet.tileSize": "an integer from 8 to 1024 (pixels)",
   "outputs.contactSheet.columns": "an integer ≥ 1",
   "outputs.contactSheet.maxFrames": "an integer ≥ 1",
   "outputs.pathPlot": "true or false",
+  "outputs.identity": "true or false (face-descriptor identity numbers; default true)",
   "outputs.video": 'false, or { fps?, formats? } with formats from "mp4", "gif"',
   "outputs.video.fps": "a number from 1 to 120",
   "outputs.video.formats": 'a non-empty list of "mp4", "gif"',
@@ -420,7 +428,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   frames: ["count", "sampling", "t"],
   "frames.*": FRAME_KEYS,
   "frames.*.injection": INJECTION_KEYS,
-  outputs: ["frames", "contactSheet", "pathPlot", "video"],
+  outputs: ["frames", "contactSheet", "pathPlot", "video", "identity"],
   "outputs.contactSheet": ["columns", "maxFrames", "tileSize"],
   "outputs.video": ["fps", "formats"],
 };
@@ -507,6 +515,7 @@ const outputsSchema = z.strictObject({
     }),
   ]).default(true).transform((v) => (v === true ? {} : v)),
   pathPlot: z.boolean().default(true),
+  identity: z.boolean().optional(),
   video: z.union([
     z.literal(false),
     z.strictObject({

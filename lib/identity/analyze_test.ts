@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
+import { InterruptedError } from "../experiments/interrupt.ts";
+import type { Manifest } from "../experiments/manifest.ts";
+import { runExperiment } from "../experiments/runner.ts";
+import { type ExperimentInput, SpecError } from "../experiments/spec.ts";
+import { fakeEmbedder } from "./_fake_embedder.ts";
+import { analyzeRun } from "./analyze.ts";
+import type { FaceEmbedder } from "./embedder.ts";
+import { EMBED_CHUNK } from "./tracker.ts";
+
+const spec = {
+  name: "analyze-test",
+  model: "tiny",
+  seed: 5,
+  steps: 12,
+  path: { type: "linear", from: [0.1, 0.2, 0], to: [0.9, 0.3, 1] },
+  frames: { count: 20 },
+  batch: 4,
+} satisfies ExperimentInput;
+
+async function withTempDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "analyze_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function render(dir: string, identity: boolean, size = 8): Promise<Manifest> {
+  const { deps } = fakeDeps({ size, embedder: fakeEmbedder().embedder });
+  const { manifest } = await runExperiment(spec, {
+    out: dir,
+    deps,
+    identity,
+    log: () => {},
+    progressWriter: quietWriter,
+  });
+  return manifest;
+}
+
+function analyze(dir: string, embedder: FaceEmbedder, signal?: AbortSignal) {
+  const { deps, log } = fakeDeps({ size: 8, embedder });
+  const result = analyzeRun(dir, {
+    deps: { ...deps, loadEmbedder: () => Promise.resolve(embedder) },
+    log: () => {},
+    progressWriter: quietWriter,
+    signal,
+  });
+  return { result, log };
+}
+
+Deno.test("analyze adds exactly what a run with identity records, rendering only the reference", async () => {
+  await withTempDir(async (dir) => {
+    const withIdentity = await render(join(dir, "a"), true);
+    const without = await render(join(dir, "b"), false);
+    assert.equal(without.identity, undefined);
+    const { result, log } = analyze(join(dir, "b"), fakeEmbedder().embedder);
+    const { manifest, rendered } = await result;
+    assert.equal(rendered, 1);
+    // One sampler call: the reference face (scale 0); no frame image is recomputed.
+    assert.deepEqual(log.samples.map((s) => [s.scale, s.colors]), [[0, [[0, 0, 0]]]]);
+    assert.deepEqual(
+      manifest.frames.map((f) => [f.file, f.sha256]),
+      without.frames.map((f) => [f.file, f.sha256]),
+    );
+    assert.deepEqual(manifest.identity, withIdentity.identity);
+    assert.deepEqual(
+      manifest.frames.map((f) => f.identity),
+      withIdentity.frames.map((f) => f.identity),
+    );
+    assert.deepEqual(manifest.summary!.identity, withIdentity.summary!.identity);
+    assert.equal(manifest.outputs.identityPlot, "identity_plot.png");
+    const onDisk = JSON.parse(await Deno.readTextFile(join(dir, "b", "manifest.json")));
+    assert.deepEqual(onDisk, manifest);
+  });
+});
+
+Deno.test("an interrupted analyze keeps what it saved and the next one computes only the rest", async () => {
+  await withTempDir(async (dir) => {
+    await render(dir, false);
+    const controller = new AbortController();
+    const first = fakeEmbedder("a".repeat(64));
+    const embed = first.embedder.embed.bind(first.embedder);
+    // Stop during the second chunk of frames (call 1 is the reference, call 2 the first chunk).
+    first.embedder.embed = (images, count, size) => {
+      if (first.log.calls.length === 2) controller.abort(new InterruptedError("SIGINT"));
+      return embed(images, count, size);
+    };
+    await assert.rejects(
+      () => analyze(dir, first.embedder, controller.signal).result,
+      (e: Error) => e instanceof InterruptedError && /run the same command again/.test(e.message),
+    );
+    const partial: Manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    const saved = partial.frames.filter((f) => f.identity).length;
+    assert.ok(saved >= EMBED_CHUNK && saved < 20, `${saved} frames saved`);
+    assert.equal(partial.identity!.references.length, 1);
+    const second = fakeEmbedder("a".repeat(64));
+    const { result, log } = analyze(dir, second.embedder);
+    const { manifest, kept } = await result;
+    assert.equal(log.samples.length, 0, "the reference is not rendered again");
+    assert.equal(kept, saved);
+    // Only the frames without a descriptor are embedded (distinct images only).
+    const distinct = new Set(
+      partial.frames.filter((f) => !f.identity).map((f) => f.sha256),
+    ).size;
+    assert.equal(second.log.calls.reduce((a, b) => a + b, 0), distinct);
+    assert.ok(manifest.frames.every((f) => f.identity));
+    // The same numbers as an uninterrupted analysis.
+    await withTempDir(async (other) => {
+      await render(other, false);
+      const whole = await analyze(other, fakeEmbedder("a".repeat(64)).embedder).result;
+      assert.deepEqual(
+        manifest.frames.map((f) => f.identity),
+        whole.manifest.frames.map((f) => f.identity),
+      );
+    });
+  });
+});
+
+Deno.test("analyze refuses a folder without a manifest, a shard, and a model that is not the run's", async () => {
+  await withTempDir(async (dir) => {
+    await assert.rejects(
+      () => analyze(dir, fakeEmbedder().embedder).result,
+      (e: Error) => e instanceof SpecError && /RUN_DIR/.test(e.message),
+    );
+    const { deps } = fakeDeps({ size: 8 });
+    await runExperiment(spec, {
+      out: join(dir, "shard"),
+      deps,
+      shard: { index: 0, count: 2 },
+      log: () => {},
+      progressWriter: quietWriter,
+    });
+    await assert.rejects(
+      () => analyze(join(dir, "shard"), fakeEmbedder().embedder).result,
+      (e: Error) => e instanceof SpecError && /merge the shards/.test(e.message),
+    );
+    await render(join(dir, "run"), false);
+    const { embedder } = fakeEmbedder();
+    const fake = fakeDeps({ size: 8, embedder });
+    const loadModel = fake.deps.loadModel;
+    await assert.rejects(
+      () =>
+        analyzeRun(join(dir, "run"), {
+          deps: {
+            ...fake.deps,
+            loadEmbedder: () => Promise.resolve(embedder),
+            loadModel: async (d, o) => {
+              const m = await loadModel(d, o);
+              return { ...m, info: { ...m.info, sha256: { "unet.onnx": "9".repeat(64) } } };
+            },
+          },
+          log: () => {},
+          progressWriter: quietWriter,
+        }),
+      /not the one this run used/,
+    );
+    assert.equal(fake.log.samples.length, 0);
+  });
+});

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { IDENTITY_PLOT_STYLE, identityPlot, renderIdentityPlot } from "./identity_plot.ts";
+import { decodePng } from "./png.ts";
+
+function at(image: { width: number; rgba: Uint8Array }, x: number, y: number): number[] {
+  const i = (Math.round(y) * image.width + Math.round(x)) * 4;
+  return [...image.rgba.subarray(i, i + 3)];
+}
+
+const near = (a: number[], b: readonly number[], tol = 40) =>
+  a.every((v, i) => Math.abs(v - b[i]) <= tol);
+
+Deno.test("identity plot: reference line at its values, threshold line, colour strip per frame", async () => {
+  const colors: [number, number, number][] = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]];
+  const points = colors.map((color, i) => ({
+    color,
+    toReference: [0.1, 0.4, 0.9, 0.5][i],
+    toPrevious: i === 0 ? null : 0.3,
+  }));
+  const plot = await renderIdentityPlot({ series: [{ seed: "42", points }], threshold: 0.6 });
+  assert.equal(plot.panels.length, 1);
+  const p = plot.panels[0];
+  for (let i = 0; i < points.length; i++) {
+    // The reference distance's dot sits at (x(i), y(value)).
+    assert.ok(near(at(plot, p.x(i), p.y(points[i].toReference)), IDENTITY_PLOT_STYLE.toReference));
+    // The strip under the plot shows the frame's colour.
+    assert.deepEqual(
+      at(plot, p.x(i), p.strip.y + p.strip.height / 2),
+      colors[i].map((c) => c * 255),
+    );
+  }
+  // The dashed threshold: some pixels on its row near the left edge are red.
+  const row = Array.from(
+    { length: 40 },
+    (_, k) => at(plot, p.frame.x + 2 + k, Math.floor(p.y(0.6))),
+  );
+  assert.ok(row.some((c) => near(c, IDENTITY_PLOT_STYLE.threshold, 30)), "no threshold line");
+  // Higher distances are drawn higher.
+  assert.ok(p.y(0.9) < p.y(0.1));
+  const png = await identityPlot({ series: [{ seed: "42", points }], threshold: 0.6, title: "t" });
+  const decoded = await decodePng(png);
+  assert.equal(decoded.width, 1000);
+});
+
+Deno.test("identity plot: one panel per seed, and nothing to plot is an error", async () => {
+  const series = ["1", "2", "3"].map((seed) => ({
+    seed,
+    points: [{ color: [0, 0, 0] as [number, number, number], toReference: 0.2, toPrevious: null }],
+  }));
+  const plot = await renderIdentityPlot({ series, threshold: 0.6 });
+  assert.deepEqual(plot.panels.map((p) => p.seed), ["1", "2", "3"]);
+  assert.ok(plot.panels[1].frame.y > plot.panels[0].strip.y);
+  await assert.rejects(() => renderIdentityPlot({ series: [], threshold: 0.6 }), /no frames/);
+  await assert.rejects(
+    () =>
+      renderIdentityPlot({
+        series: [{ seed: "1", points: [{ color: [0, 0, 0], toReference: NaN, toPrevious: null }] }],
+        threshold: 0.6,
+      }),
+    /not finite/,
+  );
+});
