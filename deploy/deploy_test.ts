@@ -387,6 +387,16 @@ Deno.test({
         stderr: "piped",
       }).output();
       assert.ok(merged.success, new TextDecoder().decode(merged.stderr));
+      // Shards compute no identity numbers (a merge has no model); analyze adds them, as the
+      // README says to.
+      const analyzed = await new Deno.Command(deno, {
+        args: ["run", "-A", "lib/cli/analyze.ts", out, "--device", "cpu"],
+        cwd: root,
+        env: { FLUIDITY_MODELS: models },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.ok(analyzed.success, new TextDecoder().decode(analyzed.stderr));
 
       const single = join(tmp, "single");
       const reference = await new Deno.Command(deno, {
@@ -403,7 +413,9 @@ Deno.test({
       const [a, b] = [await read(out), await read(single)];
       assert.deepEqual(a.frames.map((f) => f.index), [0, 1, 2, 3, 4]);
       assert.deepEqual(stable(a), stable(b));
-      for (const picture of ["contact_sheet.png", "path_plot.png", "video.gif"]) {
+      for (
+        const picture of ["contact_sheet.png", "path_plot.png", "video.gif", "identity_plot.png"]
+      ) {
         assert.deepEqual(
           await Deno.readFile(join(out, picture)),
           await Deno.readFile(join(single, picture)),
