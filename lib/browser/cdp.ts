@@ -147,15 +147,25 @@ export class CdpConnection {
    */
   waitForEvent(
     method: string,
-    options: SendOptions & { predicate?: (params: Record<string, unknown>) => boolean } = {},
+    options: SendOptions & {
+      /** Only events whose params it accepts. */
+      predicate?: (params: Record<string, unknown>) => boolean;
+      /** Stops waiting (rejecting) and frees the timer, for a caller that gave up. */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<Record<string, unknown>> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     return new Promise((resolve, reject) => {
       let off = () => {};
+      const onAbort = () => {
+        finish();
+        reject(new CdpError(method, "wait aborted"));
+      };
       const finish = () => {
         clearTimeout(timer);
         off();
         offClose();
+        options.signal?.removeEventListener("abort", onAbort);
       };
       const timer = setTimeout(() => {
         finish();
@@ -171,6 +181,8 @@ export class CdpConnection {
         finish();
         reject(new CdpError(method, this.#closeReason ?? "connection closed"));
       });
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 

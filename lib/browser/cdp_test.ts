@@ -76,6 +76,10 @@ Deno.test("CdpConnection: events reach listeners with their session; waitForEven
     assert.deepEqual(await browserLevel, { n: 2 });
     assert.deepEqual(seen, [[1, "S1"], [2, undefined]]);
     off();
+    const abort = new AbortController();
+    const aborted = cdp.waitForEvent("Never.sent", { signal: abort.signal });
+    abort.abort();
+    await assert.rejects(aborted, /CDP Never\.sent: wait aborted/);
     await assert.rejects(
       cdp.waitForEvent("Never.sent", { timeoutMs: 30 }),
       /CDP Never\.sent: event not received within 30 ms/,
