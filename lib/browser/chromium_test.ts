@@ -49,8 +49,8 @@ async function dotPng(): Promise<Uint8Array> {
   return await encodePng(rgba, 8, 8);
 }
 
-/** Serves {@link PAGE} and dot.png on 127.0.0.1; everything else is 404. */
-async function servePage() {
+/** Serves {@link PAGE}, dot.png and the MP4 at `mp4Path` on 127.0.0.1; the rest is 404. */
+async function servePage(mp4Path?: string) {
   const png = await dotPng();
   return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const path = new URL(req.url).pathname;
@@ -58,8 +58,8 @@ async function servePage() {
     if (path === "/dot.png") {
       return new Response(new Uint8Array(png), { headers: { "content-type": "image/png" } });
     }
-    if (path === "/clip.mp4") {
-      return Deno.readFile(String(Deno.env.get("FLUIDITY_TEST_MP4"))).then((b) =>
+    if (path === "/clip.mp4" && mp4Path) {
+      return Deno.readFile(mp4Path).then((b) =>
         new Response(b, { headers: { "content-type": "video/mp4" } })
       );
     }
@@ -246,8 +246,7 @@ browserTest("browser: Debian's Chromium plays the project's H.264 MP4s", async (
     const rgba = new Uint8Array(64 * 64 * 4);
     for (let i = 0; i < rgba.length; i += 4) rgba.set([200, 40, 120, 255], i);
     await encodeMp4([rgba, rgba, rgba, rgba], 64, 64, { fps: 4, out: `${dir}/clip.mp4` });
-    Deno.env.set("FLUIDITY_TEST_MP4", `${dir}/clip.mp4`);
-    await using server = await servePage();
+    await using server = await servePage(`${dir}/clip.mp4`);
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.addr.port}/`, { waitFor: READY });
     const answer = await page.evaluate<string>(
@@ -274,7 +273,6 @@ browserTest("browser: Debian's Chromium plays the project's H.264 MP4s", async (
       `${pixel}`,
     );
   } finally {
-    Deno.env.delete("FLUIDITY_TEST_MP4");
     await Deno.remove(dir, { recursive: true });
   }
 });
