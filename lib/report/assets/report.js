@@ -1,0 +1,404 @@
+// The report page's script: draws a run from the JSON embedded in the page (see lib/report/data.ts)
+// with uPlot (inlined before this script). Plain browser JavaScript, no build step, so the page
+// works from the file system. When the viewer serves the page it passes a live URL: the page
+// polls it while the run is not complete and redraws as frames arrive.
+(() => {
+  "use strict";
+  const data0 = JSON.parse(document.getElementById("report-data").textContent);
+  const options = JSON.parse(document.getElementById("report-options").textContent);
+  let data = data0;
+  let current = 0;
+  let charts = [];
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c);
+    return node;
+  };
+  const hex = (c) =>
+    "#" + c.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255).toString(16).padStart(2, "0"))
+      .join("");
+  const fixed = (v, digits = 3) => (v === null || v === undefined ? "–" : v.toFixed(digits));
+  const swatch = (c, title) => el("span", { class: "swatch", style: `background:${hex(c)}`, title });
+  const frameName = (f) =>
+    `#${f.index}` + (f.seed !== undefined ? ` (seed ${f.seed}, colour ${f.colorIndex})` : "") +
+    (f.label ? ` “${f.label}”` : "");
+
+  // ---- header, summary, identity, spec ------------------------------------------------------
+  function renderHeader() {
+    $("title").textContent = data.name;
+    const status = $("status");
+    status.textContent = data.status;
+    status.className = `badge ${data.status}`;
+    $("progress").textContent = `${data.frames.length} of ${data.planned} frame(s)` +
+      (options.live && data.status !== "complete" ? " · live" : "");
+    $("run-id").textContent = data.runId;
+    $("updated").textContent = data.updatedAt;
+  }
+
+  function row(name, value) {
+    return el("tr", {}, el("th", { text: name }), el("td", { text: value }));
+  }
+
+  function renderSummary() {
+    const body = $("summary-table");
+    body.replaceChildren();
+    const s = data.summary;
+    if (!s) {
+      body.append(row("summary", "written when the run completes"));
+      return;
+    }
+    const c = s.correlation;
+    body.append(
+      row("frames", `${s.frames} (${s.computed} computed, ${s.reused} reused)`),
+      row("sampling", `${(s.samplingMs / 1000).toFixed(1)} s`),
+      row("mean colour vs injected (r, g, b)", `${fixed(c.r, 2)}, ${fixed(c.g, 2)}, ${fixed(c.b, 2)}`),
+      row("mean distance to previous", fixed(s.meanDistanceToPrevious, 4)),
+      row(
+        "largest jump",
+        s.largestJump ? `${fixed(s.largestJump.value, 4)} at #${s.largestJump.index}` : "–",
+      ),
+    );
+    for (const w of data.warnings) body.append(row("warning", w));
+  }
+
+  function frameLink(index) {
+    return el("a", {
+      href: `#frame-${index}`,
+      text: `#${index}`,
+      "data-frame": String(index),
+      onclick: (e) => {
+        e.preventDefault();
+        show(index);
+      },
+    });
+  }
+
+  function renderIdentity() {
+    const card = $("identity-card");
+    const id = data.summary && data.summary.identity;
+    card.hidden = !id && !data.embedder;
+    const body = $("identity-table");
+    body.replaceChildren();
+    if (!id) {
+      if (data.embedder) body.append(row("identity", "written when the run completes"));
+      return;
+    }
+    const linked = (label, point) => {
+      const td = el("td");
+      if (point) td.append(`${fixed(point.value)} at `, frameLink(point.index));
+      else td.append("–");
+      return el("tr", {}, el("th", { text: label }), td);
+    };
+    body.append(
+      row("embedder", `${data.embedder.name}; same person below ${data.embedder.threshold}`),
+      linked("farthest from reference", id.farthestFromReference),
+      row("mean distance to reference", fixed(id.meanToReference)),
+      row("identity path length", fixed(id.pathLength)),
+      row("mean step", fixed(id.meanStep)),
+      linked("largest step", id.largestJump),
+      row("frames at or above the threshold", `${id.framesAboveThreshold} of ${id.frames}`),
+      row(
+        "colour distance vs identity distance",
+        `r ${fixed(id.colorCorrelation.pearson, 2)}, ρ ${fixed(id.colorCorrelation.spearman, 2)}` +
+          ` over ${id.colorCorrelation.n} ${id.colorCorrelation.pairs}`,
+      ),
+    );
+    const d = id.decomposition;
+    if (d && d.share) {
+      const pct = (v) => `${(v * 100).toFixed(1)} %`;
+      body.append(row(
+        "seeds × colours",
+        `seed ${pct(d.share.seed)}, colour ${pct(d.share.color)}, interaction ` +
+          `${pct(d.share.interaction)} (${d.seeds} × ${d.colors})`,
+      ));
+    } else if (d && d.reason) body.append(row("seeds × colours", d.reason));
+  }
+
+  function renderSpec() {
+    $("spec").textContent = JSON.stringify(data.spec, null, 2);
+    const body = $("model-table");
+    body.replaceChildren(row("model", data.model.spec), row("spec hash", data.specHash));
+    for (const [file, sha] of Object.entries(data.model.sha256)) body.append(row(file, sha));
+    const r = data.runtime;
+    body.append(
+      row("runtime", `Deno ${r.deno}, onnxruntime ${r.onnxruntime}, ${r.device}, ${r.threads} thread(s)`),
+      row("machine", `${r.cpu.model} (${r.cpu.cores} cores), ${r.os} ${r.arch}`),
+    );
+  }
+
+  // ---- pictures ------------------------------------------------------------------------------
+  function renderPictures() {
+    const box = $("pictures");
+    box.replaceChildren();
+    const o = data.outputs;
+    const figure = (caption, media) =>
+      el("figure", {}, media, el("figcaption", { text: caption }));
+    if (o.video) {
+      box.append(figure(
+        "video",
+        o.video.type === "video/mp4"
+          ? el("video", { id: "video", src: o.video.src, controls: "", loop: "", muted: "" })
+          : el("img", { id: "video", src: o.video.src, alt: "video (GIF)" }),
+      ));
+    }
+    const pictures = [
+      ["path plot", o.pathPlot, "path-plot"],
+      ["identity along the path", o.identityPlot, "identity-plot"],
+      ["seeds × colours", o.grid, "grid"],
+      ["contact sheet", o.contactSheet, "contact-sheet"],
+    ];
+    for (const [caption, src, id] of pictures) {
+      if (src) box.append(figure(caption, el("img", { id, src, alt: caption })));
+    }
+    if (!box.childElementCount) box.append(el("p", { text: "made when the run completes" }));
+  }
+
+  // ---- the path in the RGB cube ----------------------------------------------------------------
+  // An isometric view of the cube: black at the bottom corner, white at the top.
+  function project(c, w, h) {
+    const s = Math.min(w, h) * 0.36;
+    const x = (c[0] - c[1]) * Math.cos(Math.PI / 6);
+    const y = (c[0] + c[1]) * Math.sin(Math.PI / 6) + c[2];
+    return [w / 2 + x * s, h * 0.92 - y * s];
+  }
+
+  function pathPoints() {
+    if (!data.frames.length) return [];
+    const seed = data.frames[0].seed;
+    return data.frames.filter((f) => f.seed === seed);
+  }
+
+  function drawPath() {
+    const canvas = $("path");
+    const ctx = canvas.getContext("2d");
+    const { width: w, height: h } = canvas;
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, w, h);
+    ctx.strokeStyle = "#ccc";
+    ctx.lineWidth = 1;
+    const corners = [];
+    for (let i = 0; i < 8; i++) corners.push([i & 1, (i >> 1) & 1, (i >> 2) & 1]);
+    for (const a of corners) {
+      for (const b of corners) {
+        const diff = a.reduce((n, v, k) => n + Math.abs(v - b[k]), 0);
+        if (diff !== 1 || a.join() > b.join()) continue;
+        const [x1, y1] = project(a, w, h), [x2, y2] = project(b, w, h);
+        ctx.beginPath();
+        ctx.moveTo(x1, y1);
+        ctx.lineTo(x2, y2);
+        ctx.stroke();
+      }
+    }
+    const points = pathPoints();
+    ctx.strokeStyle = "#999";
+    ctx.beginPath();
+    points.forEach((f, i) => {
+      const [x, y] = project(f.color, w, h);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+    for (const f of points) {
+      const [x, y] = project(f.color, w, h);
+      ctx.fillStyle = hex(f.color);
+      ctx.beginPath();
+      ctx.arc(x, y, 3, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    const frame = data.frames[current];
+    if (frame) {
+      const [x, y] = project(frame.color, w, h);
+      ctx.fillStyle = hex(frame.color);
+      ctx.strokeStyle = "#000";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, 8, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.stroke();
+      canvas.dataset.x = x.toFixed(1);
+      canvas.dataset.y = y.toFixed(1);
+    }
+  }
+
+  // ---- charts (uPlot) --------------------------------------------------------------------------
+  function chart(target, title, series, values) {
+    const width = Math.max(300, target.clientWidth || 600);
+    const plot = new uPlot({
+      title,
+      width,
+      height: 200,
+      scales: { x: { time: false } },
+      axes: [{ label: "frame" }, {}],
+      cursor: { drag: { x: false, y: false } },
+      series: [{ label: "frame" }, ...series],
+    }, [data.frames.map((f) => f.index), ...values], target);
+    plot.over.addEventListener("click", () => {
+      if (plot.cursor.idx !== null && plot.cursor.idx !== undefined) show(plot.cursor.idx);
+    });
+    return plot;
+  }
+
+  function renderCharts() {
+    for (const c of charts) c.destroy();
+    charts = [];
+    const f = data.frames;
+    const channels = [["R", "#d62728"], ["G", "#2ca02c"], ["B", "#1f77b4"]];
+    const colorSeries = [], colorValues = [];
+    channels.forEach(([name, stroke], k) => {
+      colorSeries.push({ label: `injected ${name}`, stroke, dash: [6, 4], width: 1.5 });
+      colorValues.push(f.map((x) => x.color[k]));
+      colorSeries.push({ label: `mean ${name}`, stroke, width: 2 });
+      colorValues.push(f.map((x) => x.meanColor[k]));
+    });
+    charts.push(chart($("chart-color"), "mean colour against injected colour", colorSeries, colorValues));
+    charts.push(chart(
+      $("chart-distance"),
+      "distance to the previous frame (RMS RGB)",
+      [{ label: "Δ previous", stroke: "#444", width: 2, spanGaps: false }],
+      [f.map((x) => x.distanceToPrevious)],
+    ));
+    const identity = f.some((x) => x.identity);
+    $("chart-identity").hidden = !identity;
+    if (identity) {
+      const series = [
+        { label: "to reference", stroke: "#9467bd", width: 2 },
+        { label: "to previous", stroke: "#ff7f0e", width: 2 },
+      ];
+      const values = [
+        f.map((x) => (x.identity ? x.identity.toReference : null)),
+        f.map((x) => (x.identity ? x.identity.toPrevious : null)),
+      ];
+      if (data.embedder) {
+        series.push({ label: "same-person threshold", stroke: "#aaa", dash: [2, 3], width: 1 });
+        values.push(f.map(() => data.embedder.threshold));
+      }
+      charts.push(chart($("chart-identity"), "identity distance (face descriptor)", series, values));
+    }
+  }
+
+  // ---- frames table ----------------------------------------------------------------------------
+  function renderTable() {
+    const body = $("frames-table");
+    body.replaceChildren();
+    const lazy = data.frames.length > 40;
+    for (const f of data.frames) {
+      const tr = el(
+        "tr",
+        { id: `frame-${f.index}`, "data-index": String(f.index), onclick: () => show(f.index) },
+        el("td", { text: String(f.index) }),
+        el("td", {}, el("img", {
+          class: "thumb",
+          src: f.src,
+          alt: `frame ${f.index}`,
+          width: "64",
+          height: "64",
+          loading: lazy ? "lazy" : "eager",
+        })),
+        el("td", {}, swatch(f.color, "injected"), " ", hex(f.color)),
+        el("td", {}, swatch(f.meanColor, "mean"), " ", hex(f.meanColor)),
+        el("td", { text: f.t === null ? "–" : f.t.toFixed(4) }),
+        el("td", { text: fixed(f.distanceToPrevious, 4) }),
+        el("td", { text: f.identity ? fixed(f.identity.toReference) : "–" }),
+        el("td", { text: f.identity ? fixed(f.identity.toPrevious) : "–" }),
+        el("td", { class: "hash", title: f.sha256, text: f.sha256.slice(0, 12) }),
+      );
+      if (f.seed !== undefined) tr.title = `seed ${f.seed}, colour ${f.colorIndex}`;
+      body.append(tr);
+    }
+  }
+
+  // ---- the scrubber: one position for the frame, the path and the charts ----------------------
+  function show(position) {
+    if (!data.frames.length) return;
+    current = Math.max(0, Math.min(data.frames.length - 1, position));
+    const f = data.frames[current];
+    const img = $("frame");
+    img.src = f.src;
+    img.alt = `frame ${f.index}`;
+    img.dataset.index = String(f.index);
+    $("scrubber").value = String(current);
+    const caption = $("caption");
+    caption.replaceChildren(
+      el("strong", { text: frameName(f) }),
+      ` t ${f.t === null ? "–" : f.t.toFixed(4)} · injected `,
+      swatch(f.color, "injected"),
+      ` ${hex(f.color)} · mean `,
+      swatch(f.meanColor, "mean"),
+      ` ${hex(f.meanColor)} · Δ previous ${fixed(f.distanceToPrevious, 4)}` +
+        (f.identity ? ` · identity to reference ${fixed(f.identity.toReference)}` : "") +
+        ` · ${f.sha256.slice(0, 12)}`,
+    );
+    for (const tr of document.querySelectorAll("#frames-table tr.current")) {
+      tr.classList.remove("current");
+    }
+    const tr = $(`frame-${f.index}`);
+    if (tr) tr.classList.add("current");
+    for (const c of charts) {
+      const left = c.valToPos(f.index, "x");
+      if (Number.isFinite(left)) c.setCursor({ left, top: c.over.clientHeight / 2 }, false);
+    }
+    drawPath();
+  }
+
+  function render() {
+    renderHeader();
+    renderSummary();
+    renderIdentity();
+    renderSpec();
+    renderPictures();
+    renderTable();
+    const scrubber = $("scrubber");
+    scrubber.max = String(Math.max(0, data.frames.length - 1));
+    scrubber.disabled = data.frames.length === 0;
+    $("viewer").hidden = data.frames.length === 0;
+    $("empty").hidden = data.frames.length > 0;
+    renderCharts();
+    show(Math.min(current, data.frames.length - 1));
+    document.body.dataset.frames = String(data.frames.length);
+    document.body.dataset.status = data.status;
+  }
+
+  $("scrubber").addEventListener("input", (e) => show(Number(e.target.value)));
+  $("prev").addEventListener("click", () => show(current - 1));
+  $("next").addEventListener("click", () => show(current + 1));
+  document.addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLInputElement && e.target.type !== "range") return;
+    if (e.key === "ArrowLeft") show(current - 1);
+    else if (e.key === "ArrowRight") show(current + 1);
+  });
+
+  render();
+  document.body.dataset.ready = "1";
+
+  // ---- live updates (served by the viewer only) --------------------------------------------------
+  if (options.live) {
+    const poll = async () => {
+      if (data.status === "complete") return;
+      try {
+        const response = await fetch(options.live, { cache: "no-store" });
+        if (response.ok) {
+          const next = await response.json();
+          if (next.updatedAt !== data.updatedAt || next.frames.length !== data.frames.length) {
+            const following = current === data.frames.length - 1;
+            data = next;
+            render();
+            if (following) show(data.frames.length - 1);
+          }
+        }
+      } catch {
+        // The viewer was stopped or restarted: keep the page, try again.
+      }
+      setTimeout(poll, options.pollMs || 1000);
+    };
+    setTimeout(poll, options.pollMs || 1000);
+  }
+})();
