@@ -190,13 +190,37 @@
   const PROJECTION_SIZE = 150;
   const PROJECTION_TOP = 50;
 
+  // The oblique view of lib/render/path_plot.ts (same angles), so the page and path_plot.png
+  // show the cube alike: R to the right, G away, B up.
+  const AZIMUTH = (28 * Math.PI) / 180;
+  const ELEVATION = (22 * Math.PI) / 180;
+  function oblique(c) {
+    const [x, y, z] = [c[0] - 0.5, c[1] - 0.5, c[2] - 0.5];
+    const across = x * Math.cos(AZIMUTH) - y * Math.sin(AZIMUTH);
+    const away = x * Math.sin(AZIMUTH) + y * Math.cos(AZIMUTH);
+    return [across, -(z * Math.cos(ELEVATION) + away * Math.sin(ELEVATION))];
+  }
+  const CUBE_CORNERS = [];
+  for (let i = 0; i < 8; i++) CUBE_CORNERS.push([i & 1, (i >> 1) & 1, (i >> 2) & 1]);
+  const CUBE_BOUNDS = (() => {
+    const projected = CUBE_CORNERS.map(oblique);
+    const xs = projected.map((p) => p[0]), ys = projected.map((p) => p[1]);
+    return {
+      minX: Math.min(...xs),
+      maxX: Math.max(...xs),
+      minY: Math.min(...ys),
+      maxY: Math.max(...ys),
+    };
+  })();
+
   function cubePoint(c) {
-    const s = CUBE_PANEL.size * 0.36;
-    const x = (c[0] - c[1]) * Math.cos(Math.PI / 6);
-    const y = (c[0] + c[1]) * Math.sin(Math.PI / 6) + c[2];
+    const margin = 16;
+    const { minX, maxX, minY, maxY } = CUBE_BOUNDS;
+    const scale = (CUBE_PANEL.size - 2 * margin) / Math.max(maxX - minX, maxY - minY);
+    const [x, y] = oblique(c);
     return [
-      CUBE_PANEL.x + CUBE_PANEL.size / 2 + x * s,
-      CUBE_PANEL.y + CUBE_PANEL.size * 0.92 - y * s,
+      CUBE_PANEL.x + CUBE_PANEL.size / 2 + (x - (minX + maxX) / 2) * scale,
+      CUBE_PANEL.y + CUBE_PANEL.size / 2 + (y - (minY + maxY) / 2) * scale,
     ];
   }
 
@@ -255,10 +279,8 @@
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#ccc";
     ctx.lineWidth = 1;
-    const corners = [];
-    for (let i = 0; i < 8; i++) corners.push([i & 1, (i >> 1) & 1, (i >> 2) & 1]);
-    for (const a of corners) {
-      for (const b of corners) {
+    for (const a of CUBE_CORNERS) {
+      for (const b of CUBE_CORNERS) {
         const diff = a.reduce((n, v, k) => n + Math.abs(v - b[k]), 0);
         if (diff !== 1 || a.join() > b.join()) continue;
         polyline(ctx, [a, b], cubePoint);
@@ -286,6 +308,16 @@
   }
 
   // ---- charts (uPlot) --------------------------------------------------------------------------
+  const FRAME_TICKS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000];
+
+  /** Puts a chart's cursor (and legend) on the frame shown. */
+  function syncCursor(plot) {
+    const f = data.frames[current];
+    if (!f) return;
+    const left = plot.valToPos(f.index, "x");
+    if (Number.isFinite(left)) plot.setCursor({ left, top: plot.over.clientHeight / 2 }, false);
+  }
+
   function chart(target, title, series, values, yRange) {
     const width = Math.max(300, target.clientWidth || 600);
     const plot = new uPlot(
@@ -294,9 +326,13 @@
         width,
         height: 200,
         scales: { x: { time: false }, ...(yRange ? { y: { range: yRange } } : {}) },
-        axes: [{ label: "frame" }, {}],
-        cursor: { drag: { x: false, y: false } },
+        // Frame numbers are whole: no ticks between them.
+        axes: [{ label: "frame", incrs: FRAME_TICKS }, {}],
+        // A vertical line at the frame shown; no horizontal line (it would look like a value).
+        cursor: { y: false, drag: { x: false, y: false } },
         series: [{ label: "frame" }, ...series],
+        // uPlot lays a chart out after it is made: only then can its cursor be put on a frame.
+        hooks: { ready: [syncCursor] },
       },
       [data.frames.map((f) => f.index), ...values],
       target,
@@ -427,10 +463,7 @@
     }
     const tr = $(`frame-${f.index}`);
     if (tr) tr.classList.add("current");
-    for (const c of charts) {
-      const left = c.valToPos(f.index, "x");
-      if (Number.isFinite(left)) c.setCursor({ left, top: c.over.clientHeight / 2 }, false);
-    }
+    for (const c of charts) syncCursor(c);
     drawPath();
     document.body.dataset.current = String(current);
   }
