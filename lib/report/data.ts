@@ -9,6 +9,11 @@
 
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
 import type { IdentitySummary } from "../identity/records.ts";
+import { createPath } from "../paths/factory.ts";
+import { sampleUniformTime } from "../paths/sample.ts";
+
+/** Points of the path line the page draws: enough for a smooth curve, few enough to stay light. */
+export const PATH_LINE_POINTS = 256;
 
 /** One frame as the report shows it. */
 export interface ReportFrame {
@@ -74,11 +79,20 @@ export interface ReportData {
   };
   /** The embedder, when identity was computed. */
   embedder: { name: string; threshold: number } | null;
+  /**
+   * The colour path sampled finely (as `path_plot.png` draws it), null when the frames list their
+   * colours explicitly: then there is no path between them.
+   */
+  pathLine: [number, number, number][] | null;
   /** Frames in index order. */
   frames: ReportFrame[];
 }
 
-/** Frames the run will have once complete: from the summary, else from the spec's frames. */
+/**
+ * Frames the run (or shard) will have once complete: from the summary, else from the spec's
+ * frames × seeds; a shard plans only the indices that are its own (index mod count = shard).
+ * Never fewer than the frames already there.
+ */
 export function plannedFrames(manifest: Manifest): number {
   if (manifest.summary) return manifest.summary.frames;
   const frames = manifest.spec.frames;
@@ -87,12 +101,41 @@ export function plannedFrames(manifest: Manifest): number {
     : "t" in frames
     ? frames.t.length
     : frames.count;
-  const seeds = manifest.spec.seeds?.length ?? 1;
-  // A shard plans only its share; never claim fewer than are already there.
-  return Math.max(
-    manifest.shard ? manifest.frames.length : perSeed * seeds,
-    manifest.frames.length,
+  const total = perSeed * (manifest.spec.seeds?.length ?? 1);
+  const shard = manifest.shard;
+  const planned = shard
+    ? (shard.index < total ? Math.floor((total - 1 - shard.index) / shard.count) + 1 : 0)
+    : total;
+  return Math.max(planned, manifest.frames.length);
+}
+
+/** Keeps the string entries of a `model.info.sha256` (the manifest schema does not check it). */
+function modelHashes(info: Record<string, unknown>): Record<string, string> {
+  const hashes = info.sha256;
+  if (!hashes || typeof hashes !== "object" || Array.isArray(hashes)) return {};
+  return Object.fromEntries(
+    Object.entries(hashes).filter((entry): entry is [string, string] =>
+      typeof entry[1] === "string"
+    ),
   );
+}
+
+/** Four decimals: far below a pixel of the page's plot, and a quarter of the JSON of full floats. */
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+/** The spec's path sampled uniformly in time; null without a path (explicit colours). */
+export function pathLine(manifest: Manifest): [number, number, number][] | null {
+  if (!manifest.spec.path) return null;
+  try {
+    return sampleUniformTime(createPath(manifest.spec.path), PATH_LINE_POINTS).map((
+      { color },
+    ) => [round4(color[0]), round4(color[1]), round4(color[2])]);
+  } catch {
+    // A path this version no longer accepts: the page still shows the frames' colours, joined.
+    return null;
+  }
 }
 
 function reportFrame(frame: ManifestFrame): ReportFrame {
@@ -127,7 +170,6 @@ export function reportData(manifest: Manifest): ReportData {
     : outputs.video.gif
     ? { src: outputs.video.gif, type: "image/gif" as const }
     : null;
-  const info = manifest.model.info as { sha256?: Record<string, string> };
   return {
     name: manifest.spec.name,
     runId: manifest.runId,
@@ -136,7 +178,7 @@ export function reportData(manifest: Manifest): ReportData {
     updatedAt: manifest.updatedAt,
     specHash: manifest.specHash,
     spec: manifest.spec as unknown as Record<string, unknown>,
-    model: { spec: manifest.model.spec, sha256: info.sha256 ?? {} },
+    model: { spec: manifest.model.spec, sha256: modelHashes(manifest.model.info) },
     runtime: manifest.runtime,
     summary: manifest.summary,
     warnings: manifest.warnings,
@@ -150,6 +192,7 @@ export function reportData(manifest: Manifest): ReportData {
     embedder: manifest.identity
       ? { name: manifest.identity.embedder.name, threshold: manifest.identity.embedder.threshold }
       : null,
+    pathLine: pathLine(manifest),
     frames: [...manifest.frames].sort((a, b) => a.index - b.index).map(reportFrame),
   };
 }
