@@ -42,7 +42,7 @@ export interface ReportPageOptions {
 }
 
 /** The page's Content-Security-Policy (see the module comment for why each source is there). */
-export const REPORT_CSP = [
+export const REPORT_CSP: string = [
   "default-src 'none'",
   "script-src 'unsafe-inline'",
   "style-src 'unsafe-inline'",
