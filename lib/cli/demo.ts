@@ -96,7 +96,8 @@ export async function main(args: string[]): Promise<number> {
       `distances between neighbours; r(Δc, Δid): Pearson r of colour distance vs identity ` +
       `distance over frame pairs. The tiny model's 64×64 textures are not faces: these numbers ` +
       `only show the machinery.\nEach folder holds frames/, manifest.json, ` +
-      `contact_sheet.png, path_plot.png, identity_plot.png and video.gif/.mp4. ` +
+      `contact_sheet.png, path_plot.png, identity_plot.png, video.gif/.mp4 and report.html ` +
+      `(open it in a browser). ` +
       `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
   );
   return 0;

@@ -30,7 +30,15 @@ Deno.test("demo renders the three paths and the colours on the tiny model, with 
       );
       assert.equal(manifest.summary.identity.frames, frames);
       assert.match(manifest.identity.embedder.name, /face_recognition_model/);
-      for (const file of ["contact_sheet.png", "path_plot.png", "video.gif", "identity_plot.png"]) {
+      for (
+        const file of [
+          "contact_sheet.png",
+          "path_plot.png",
+          "video.gif",
+          "identity_plot.png",
+          "report.html",
+        ]
+      ) {
         assert.ok((await Deno.stat(join(out, name, file))).size > 0, `${name}/${file}`);
       }
     }

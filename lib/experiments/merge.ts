@@ -25,6 +25,7 @@ import {
   specWarnings,
 } from "./finish.ts";
 import { removeTempFiles, writeRunFile } from "./files.ts";
+import { writeReportOrWarn } from "../report/write.ts";
 import { throwIfInterrupted } from "./interrupt.ts";
 import { frameKeys } from "./keys.ts";
 import { acquireLock, type Lock } from "../util/lock.ts";
@@ -355,6 +356,8 @@ export async function mergeShards(
       new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
       advice,
     );
+    // The merged run's page, as a single-process run has one (a failure to write it only warns).
+    await writeReportOrWarn(out, log);
     return { dir: out, manifest };
   } finally {
     await lock?.release();

@@ -7,6 +7,8 @@ import { MergeError, mergeShards } from "./merge.ts";
 import { runExperiment } from "./runner.ts";
 import type { Shard } from "./shard.ts";
 import { type ExperimentInput, resolveExperiment } from "./spec.ts";
+import { readReportData } from "../report/_read_report.ts";
+import { reportData } from "../report/data.ts";
 
 const spec = {
   name: "merge-test",
@@ -77,6 +79,10 @@ Deno.test("shards merged equal a single-process run (frames, hashes, keys, summa
     assert.deepEqual(stable(merged), stable(single));
     assert.deepEqual(pictures, ["contactSheet:10", "pathPlot:10", "gif:10"]);
     assert.deepEqual(merged.mergedFrom!.map((m) => m.shard.index), [0, 1, 2]);
+    // The merged run has its report, like the single run; each shard has its own.
+    assert.deepEqual(await readReportData(out), reportData(merged));
+    assert.equal((await readReportData(out)).frames.length, 10);
+    assert.deepEqual((await readReportData(dirs[0])).frames.map((f) => f.index), [0, 3, 6, 9]);
     for (const frame of merged.frames) {
       assert.equal(await sha256File(join(out, frame.file)), frame.sha256);
     }

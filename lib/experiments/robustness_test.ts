@@ -17,6 +17,8 @@ import { acquireLock, readLock } from "../util/lock.ts";
 import { type Manifest, MANIFEST_FILE } from "./manifest.ts";
 import { LOCK_FILE, runExperiment, type RunOptions } from "./runner.ts";
 import type { ExperimentInput } from "./spec.ts";
+import { readReportData } from "../report/_read_report.ts";
+import { REPORT_FILE } from "../report/write.ts";
 
 const spec = {
   name: "robustness",
@@ -126,8 +128,12 @@ Deno.test("an abort drops the batch in flight, saves an 'interrupted' manifest, 
     const partial = await readDiskManifest(dir);
     assert.equal(partial.status, "interrupted");
     assert.deepEqual(partial.frames.map((f) => f.index), [0, 1]);
-    assert.deepEqual(names(dir), ["frames", MANIFEST_FILE], "no lock, no temporary files");
+    assert.deepEqual(names(dir), ["frames", MANIFEST_FILE, REPORT_FILE], "no lock, no temp files");
     assert.equal(names(join(dir, "frames")).length, 2, "no frame of the dropped batch");
+    // The report shows the interrupted run as saved.
+    const report = await readReportData(dir);
+    assert.equal(report.status, "interrupted");
+    assert.deepEqual(report.frames.map((f) => f.index), [0, 1]);
     const resumed = run(dir);
     const manifest = (await resumed.result).manifest;
     assert.equal(manifest.status, "complete");

@@ -46,6 +46,7 @@ import { acquireLock, type Lock } from "../util/lock.ts";
 import { formatShard, inShard, isShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
 import { identityWanted, startRunIdentity } from "../identity/run_identity.ts";
 import { referenceKeys } from "../identity/tracker.ts";
+import { writeReportOrWarn } from "../report/write.ts";
 
 export { evenlySpaced } from "./finish.ts";
 
@@ -446,6 +447,9 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     `finished frame(s) in ${dir} are kept and will not be recomputed`;
   const write = (path: string, data: Uint8Array) =>
     writeRunFile(path, data, diskAdvice(), options.writeFile);
+  // report.html is remade from the manifest just written, whether the run completed or stopped;
+  // it never fails the run (see writeReportOrWarn).
+  const report = () => writeReportOrWarn(dir, log, { write: options.writeFile });
   const identity = await startRunIdentity(
     {
       spec: resolved,
@@ -558,7 +562,17 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   } catch (e) {
     // Close the progress line, so the message that follows starts on a line of its own.
     progress?.stop();
-    await recordStop(e, manifest, save, dir, ctx.planned, plan.length, () => saved, diskAdvice);
+    await recordStop(
+      e,
+      manifest,
+      save,
+      dir,
+      ctx.planned,
+      plan.length,
+      () => saved,
+      diskAdvice,
+      report,
+    );
   }
   const samplingMs = performance.now() - samplingStarted;
 
@@ -585,8 +599,19 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     const error = !(e instanceof DiskFullError) && isDiskFull(e)
       ? new DiskFullError(dir, diskAdvice(), { cause: e })
       : e;
-    await recordStop(error, manifest, save, dir, ctx.planned, plan.length, () => saved, diskAdvice);
+    await recordStop(
+      error,
+      manifest,
+      save,
+      dir,
+      ctx.planned,
+      plan.length,
+      () => saved,
+      diskAdvice,
+      report,
+    );
   }
+  await report();
   return { dir, manifest };
 }
 
@@ -604,11 +629,14 @@ async function recordStop(
   shardFrames: number,
   saved: () => number,
   diskAdvice: () => string,
+  report: () => Promise<unknown>,
 ): Promise<never> {
   const interrupted = e instanceof InterruptedError;
   manifest.status = interrupted ? "interrupted" : "failed";
   if (!interrupted) manifest.error = e instanceof Error ? e.message : String(e);
   await save().catch(() => {});
+  // The report shows what was saved (best effort, like the manifest write above).
+  await report();
   if (interrupted) {
     throw new InterruptedError(
       e.signal,

@@ -7,6 +7,9 @@ import { type Manifest, MANIFEST_FILE, writeManifest } from "./manifest.ts";
 import { meanColor, pearson, rmsDistance } from "./metrics.ts";
 import { defaultRunDir, evenlySpaced, runExperiment, specHash, utcStamp } from "./runner.ts";
 import { type ExperimentInput, resolveExperiment, SpecError } from "./spec.ts";
+import { reportData } from "../report/data.ts";
+import { REPORT_FILE } from "../report/write.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 const spec = {
   name: "runner-test",
@@ -137,6 +140,39 @@ Deno.test("resume: frames in a pre-populated manifest are skipped unless their P
   });
 });
 
+Deno.test("a finished run writes report.html from its manifest; a report that cannot be written only warns", async () => {
+  await withTempDir(async (dir) => {
+    const { result } = run(spec, dir);
+    const { manifest } = await result;
+    const report = await Deno.readTextFile(join(dir, REPORT_FILE));
+    const embedded = JSON.parse(/id="report-data">([^<]*)</.exec(report)![1]);
+    assert.deepEqual(embedded, reportData(await readDiskManifest(dir)));
+    assert.equal(embedded.status, "complete");
+    assert.equal(embedded.frames.length, manifest.frames.length);
+  });
+  await withTempDir(async (dir) => {
+    const lines: string[] = [];
+    const { manifest } = await runExperiment(spec, {
+      out: dir,
+      deps: fakeDeps().deps,
+      log: (line) => lines.push(line),
+      progressWriter: quietWriter,
+      writeFile: (path, data) =>
+        path.endsWith(REPORT_FILE)
+          ? Promise.reject(new Error("No space left on device (os error 28)"))
+          : writeFileAtomic(path, data),
+    });
+    assert.equal(manifest.status, "complete");
+    assert.equal((await readDiskManifest(dir)).status, "complete");
+    const warning = lines.find((l) => l.includes(REPORT_FILE));
+    assert.match(
+      warning ?? "",
+      /^warning: .*report\.html was not written \(No space left on device.*deno task report /,
+    );
+    await assert.rejects(Deno.stat(join(dir, REPORT_FILE)), Deno.errors.NotFound);
+  });
+});
+
 Deno.test("a failed run keeps the finished batches and resumes from there", async () => {
   await withTempDir(async (dir) => {
     const { result } = run(spec, dir, { failOnCall: 2 });
@@ -147,8 +183,14 @@ Deno.test("a failed run keeps the finished batches and resumes from there", asyn
     assert.deepEqual(partial.frames.map((f) => f.index), [0, 1, 2]);
     assert.deepEqual(
       [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
-      ["frames", MANIFEST_FILE],
+      ["frames", MANIFEST_FILE, REPORT_FILE],
       "no temporary files or lock left behind",
+    );
+    // The report shows the stopped run as its manifest records it.
+    const report = await Deno.readTextFile(join(dir, REPORT_FILE));
+    assert.deepEqual(
+      JSON.parse(/id="report-data">([^<]*)</.exec(report)![1]),
+      reportData(partial),
     );
     const resumed = run(spec, dir);
     const manifest = (await resumed.result).manifest;

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
 import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.ts";
 import { type Manifest, readManifest, writeManifest } from "../experiments/manifest.ts";
+import { writeReportOrWarn } from "../report/write.ts";
 import { LOCK_FILE } from "../experiments/runner.ts";
 import { SpecError } from "../experiments/spec.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
@@ -247,6 +248,8 @@ export async function analyzeRun(
     );
     manifest.outputs.identityPlot = plot;
     await save();
+    // The page shows the identity numbers just added (a failure to write it only warns).
+    await writeReportOrWarn(dir, log);
     return {
       manifest,
       computed: tracker.cost.images,
@@ -256,6 +259,7 @@ export async function analyzeRun(
   } catch (e) {
     progress?.stop();
     if (e instanceof InterruptedError) {
+      await writeReportOrWarn(dir, log);
       throw new InterruptedError(
         e.signal,
         `${saved} new descriptor(s) are saved in ${dir}; run the same command again to continue`,

@@ -9,6 +9,8 @@ import { fakeEmbedder } from "./_fake_embedder.ts";
 import { analyzeRun } from "./analyze.ts";
 import type { FaceEmbedder } from "./embedder.ts";
 import { EMBED_CHUNK } from "./tracker.ts";
+import { readReportData } from "../report/_read_report.ts";
+import { reportData } from "../report/data.ts";
 
 const spec = {
   name: "analyze-test",
@@ -75,6 +77,10 @@ Deno.test("analyze adds exactly what a run with identity records, rendering only
     assert.equal(manifest.outputs.identityPlot, "identity_plot.png");
     const onDisk = JSON.parse(await Deno.readTextFile(join(dir, "b", "manifest.json")));
     assert.deepEqual(onDisk, manifest);
+    // The report is remade with the identity numbers.
+    const report = await readReportData(join(dir, "b"));
+    assert.deepEqual(report, reportData(manifest));
+    assert.ok(report.frames.every((f) => f.identity) && report.embedder !== null);
   });
 });
 
@@ -97,6 +103,10 @@ Deno.test("an interrupted analyze keeps what it saved and the next one computes 
     const saved = partial.frames.filter((f) => f.identity).length;
     assert.ok(saved >= EMBED_CHUNK && saved < 20, `${saved} frames saved`);
     assert.equal(partial.identity!.references.length, 1);
+    // The report of the interrupted analysis shows the descriptors saved so far.
+    const stopped = await readReportData(dir);
+    assert.deepEqual(stopped, reportData(partial));
+    assert.equal(stopped.frames.filter((f) => f.identity).length, saved);
     const second = fakeEmbedder("a".repeat(64));
     const { result, log } = analyze(dir, second.embedder);
     const { manifest, kept } = await result;
