@@ -2,6 +2,13 @@
 // with uPlot (inlined before this script). Plain browser JavaScript, no build step, so the page
 // works from the file system. When the viewer serves the page it passes a live URL: the page
 // polls it while the run is not complete and redraws as frames arrive.
+//
+// Hooks for tests and tools: document.body.dataset.ready = "1" once drawn (and data-frames,
+// data-status, data-current), window.fluidityReport = { show(position), current(), data() },
+// and the stable element ids listed in lib/report/page.ts.
+//
+// Every piece of run data reaches the page as text (textContent, attribute values), never as
+// markup: a label or a path in a manifest cannot inject anything.
 (() => {
   "use strict";
   const data0 = JSON.parse(document.getElementById("report-data").textContent);
@@ -9,6 +16,7 @@
   let data = data0;
   let current = 0;
   let charts = [];
+  let positions = new Map();
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs = {}, ...children) => {
@@ -27,7 +35,8 @@
     "#" + c.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255).toString(16).padStart(2, "0"))
       .join("");
   const fixed = (v, digits = 3) => (v === null || v === undefined ? "–" : v.toFixed(digits));
-  const swatch = (c, title) => el("span", { class: "swatch", style: `background:${hex(c)}`, title });
+  const swatch = (c, title) =>
+    el("span", { class: "swatch", style: `background:${hex(c)}`, title });
   const frameName = (f) =>
     `#${f.index}` + (f.seed !== undefined ? ` (seed ${f.seed}, colour ${f.colorIndex})` : "") +
     (f.label ? ` “${f.label}”` : "");
@@ -35,6 +44,7 @@
   // ---- header, summary, identity, spec ------------------------------------------------------
   function renderHeader() {
     $("title").textContent = data.name;
+    document.title = `${data.name} · ${data.runId} · fluidity`;
     const status = $("status");
     status.textContent = data.status;
     status.className = `badge ${data.status}`;
@@ -60,7 +70,10 @@
     body.append(
       row("frames", `${s.frames} (${s.computed} computed, ${s.reused} reused)`),
       row("sampling", `${(s.samplingMs / 1000).toFixed(1)} s`),
-      row("mean colour vs injected (r, g, b)", `${fixed(c.r, 2)}, ${fixed(c.g, 2)}, ${fixed(c.b, 2)}`),
+      row(
+        "mean colour vs injected (r, g, b)",
+        `${fixed(c.r, 2)}, ${fixed(c.g, 2)}, ${fixed(c.b, 2)}`,
+      ),
       row("mean distance to previous", fixed(s.meanDistanceToPrevious, 4)),
       row(
         "largest jump",
@@ -77,13 +90,13 @@
       "data-frame": String(index),
       onclick: (e) => {
         e.preventDefault();
-        show(index);
+        show(positionOf(index));
       },
     });
   }
 
   function renderIdentity() {
-    const card = $("identity-card");
+    const card = $("identity");
     const id = data.summary && data.summary.identity;
     card.hidden = !id && !data.embedder;
     const body = $("identity-table");
@@ -130,7 +143,10 @@
     for (const [file, sha] of Object.entries(data.model.sha256)) body.append(row(file, sha));
     const r = data.runtime;
     body.append(
-      row("runtime", `Deno ${r.deno}, onnxruntime ${r.onnxruntime}, ${r.device}, ${r.threads} thread(s)`),
+      row(
+        "runtime",
+        `Deno ${r.deno}, onnxruntime ${r.onnxruntime}, ${r.device}, ${r.threads} thread(s)`,
+      ),
       row("machine", `${r.cpu.model} (${r.cpu.cores} cores), ${r.os} ${r.arch}`),
     );
   }
@@ -140,8 +156,7 @@
     const box = $("pictures");
     box.replaceChildren();
     const o = data.outputs;
-    const figure = (caption, media) =>
-      el("figure", {}, media, el("figcaption", { text: caption }));
+    const figure = (caption, media) => el("figure", {}, media, el("figcaption", { text: caption }));
     if (o.video) {
       box.append(figure(
         "video",
@@ -162,27 +177,82 @@
     if (!box.childElementCount) box.append(el("p", { text: "made when the run completes" }));
   }
 
-  // ---- the path in the RGB cube ----------------------------------------------------------------
-  // An isometric view of the cube: black at the bottom corner, white at the top.
-  function project(c, w, h) {
-    const s = Math.min(w, h) * 0.36;
+  // ---- the path in the RGB cube --------------------------------------------------------------
+  // As path_plot.png draws it: the cube in an oblique view (black at the bottom corner, white at
+  // the top), and beside it the path's projections on the R–G, R–B and G–B planes. Every panel
+  // marks the current frame, so the scrubber moves through the path as through the frames.
+  const CUBE_PANEL = { x: 0, y: 0, size: 240 };
+  const PROJECTIONS = [
+    { name: "R–G", axes: [0, 1], x: 250 },
+    { name: "R–B", axes: [0, 2], x: 420 },
+    { name: "G–B", axes: [1, 2], x: 590 },
+  ];
+  const PROJECTION_SIZE = 150;
+  const PROJECTION_TOP = 50;
+
+  function cubePoint(c) {
+    const s = CUBE_PANEL.size * 0.36;
     const x = (c[0] - c[1]) * Math.cos(Math.PI / 6);
     const y = (c[0] + c[1]) * Math.sin(Math.PI / 6) + c[2];
-    return [w / 2 + x * s, h * 0.92 - y * s];
+    return [
+      CUBE_PANEL.x + CUBE_PANEL.size / 2 + x * s,
+      CUBE_PANEL.y + CUBE_PANEL.size * 0.92 - y * s,
+    ];
   }
 
-  function pathPoints() {
+  function projectionPoint(panel, c) {
+    return [
+      panel.x + c[panel.axes[0]] * PROJECTION_SIZE,
+      PROJECTION_TOP + (1 - c[panel.axes[1]]) * PROJECTION_SIZE,
+    ];
+  }
+
+  // Every seed walks the same colours: the path is the first seed's frames.
+  function pathFrames() {
     if (!data.frames.length) return [];
     const seed = data.frames[0].seed;
     return data.frames.filter((f) => f.seed === seed);
   }
 
+  function polyline(ctx, points, toXY) {
+    ctx.beginPath();
+    points.forEach((c, i) => {
+      const [x, y] = toXY(c);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+  }
+
+  function drawPanel(ctx, toXY, frames, frame) {
+    ctx.strokeStyle = "#999";
+    ctx.lineWidth = 1;
+    // The fine path when there is one; explicit colours are joined in frame order.
+    polyline(ctx, data.pathLine || frames.map((f) => f.color), toXY);
+    for (const f of frames) {
+      const [x, y] = toXY(f.color);
+      ctx.fillStyle = hex(f.color);
+      ctx.beginPath();
+      ctx.arc(x, y, 3, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    if (!frame) return null;
+    const [x, y] = toXY(frame.color);
+    ctx.fillStyle = hex(frame.color);
+    ctx.strokeStyle = "#000";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(x, y, 7, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    return [x, y];
+  }
+
   function drawPath() {
-    const canvas = $("path");
+    const canvas = $("path-canvas");
     const ctx = canvas.getContext("2d");
-    const { width: w, height: h } = canvas;
     ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, w, h);
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#ccc";
     ctx.lineWidth = 1;
     const corners = [];
@@ -191,56 +261,47 @@
       for (const b of corners) {
         const diff = a.reduce((n, v, k) => n + Math.abs(v - b[k]), 0);
         if (diff !== 1 || a.join() > b.join()) continue;
-        const [x1, y1] = project(a, w, h), [x2, y2] = project(b, w, h);
-        ctx.beginPath();
-        ctx.moveTo(x1, y1);
-        ctx.lineTo(x2, y2);
-        ctx.stroke();
+        polyline(ctx, [a, b], cubePoint);
       }
     }
-    const points = pathPoints();
-    ctx.strokeStyle = "#999";
-    ctx.beginPath();
-    points.forEach((f, i) => {
-      const [x, y] = project(f.color, w, h);
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    ctx.stroke();
-    for (const f of points) {
-      const [x, y] = project(f.color, w, h);
-      ctx.fillStyle = hex(f.color);
-      ctx.beginPath();
-      ctx.arc(x, y, 3, 0, 2 * Math.PI);
-      ctx.fill();
+    ctx.fillStyle = "#555";
+    ctx.font = "12px sans-serif";
+    for (const panel of PROJECTIONS) {
+      ctx.strokeStyle = "#ccc";
+      ctx.strokeRect(panel.x, PROJECTION_TOP, PROJECTION_SIZE, PROJECTION_SIZE);
+      ctx.fillStyle = "#555";
+      ctx.fillText(panel.name, panel.x, PROJECTION_TOP - 6);
     }
+    const frames = pathFrames();
     const frame = data.frames[current];
-    if (frame) {
-      const [x, y] = project(frame.color, w, h);
-      ctx.fillStyle = hex(frame.color);
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.arc(x, y, 8, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
-      canvas.dataset.x = x.toFixed(1);
-      canvas.dataset.y = y.toFixed(1);
+    const marker = drawPanel(ctx, cubePoint, frames, frame);
+    for (const panel of PROJECTIONS) {
+      drawPanel(ctx, (c) => projectionPoint(panel, c), frames, frame);
+    }
+    if (marker) {
+      canvas.dataset.x = marker[0].toFixed(1);
+      canvas.dataset.y = marker[1].toFixed(1);
+      canvas.dataset.index = String(frame.index);
     }
   }
 
   // ---- charts (uPlot) --------------------------------------------------------------------------
-  function chart(target, title, series, values) {
+  function chart(target, title, series, values, yRange) {
     const width = Math.max(300, target.clientWidth || 600);
-    const plot = new uPlot({
-      title,
-      width,
-      height: 200,
-      scales: { x: { time: false } },
-      axes: [{ label: "frame" }, {}],
-      cursor: { drag: { x: false, y: false } },
-      series: [{ label: "frame" }, ...series],
-    }, [data.frames.map((f) => f.index), ...values], target);
+    const plot = new uPlot(
+      {
+        title,
+        width,
+        height: 200,
+        scales: { x: { time: false }, ...(yRange ? { y: { range: yRange } } : {}) },
+        axes: [{ label: "frame" }, {}],
+        cursor: { drag: { x: false, y: false } },
+        series: [{ label: "frame" }, ...series],
+      },
+      [data.frames.map((f) => f.index), ...values],
+      target,
+    );
+    // A click on a chart jumps to that frame (the cursor's data position is the frame position).
     plot.over.addEventListener("click", () => {
       if (plot.cursor.idx !== null && plot.cursor.idx !== undefined) show(plot.cursor.idx);
     });
@@ -259,11 +320,16 @@
       colorSeries.push({ label: `mean ${name}`, stroke, width: 2 });
       colorValues.push(f.map((x) => x.meanColor[k]));
     });
-    charts.push(chart($("chart-color"), "mean colour against injected colour", colorSeries, colorValues));
+    charts.push(
+      chart($("chart-color"), "mean colour against injected colour", colorSeries, colorValues, [
+        0,
+        1,
+      ]),
+    );
     charts.push(chart(
       $("chart-distance"),
       "distance to the previous frame (RMS RGB)",
-      [{ label: "Δ previous", stroke: "#444", width: 2, spanGaps: false }],
+      [{ label: "Δ previous", stroke: "#444", width: 2 }],
       [f.map((x) => x.distanceToPrevious)],
     ));
     const identity = f.some((x) => x.identity);
@@ -281,7 +347,16 @@
         series.push({ label: "same-person threshold", stroke: "#aaa", dash: [2, 3], width: 1 });
         values.push(f.map(() => data.embedder.threshold));
       }
-      charts.push(chart($("chart-identity"), "identity distance (face descriptor)", series, values));
+      charts.push(
+        chart($("chart-identity"), "identity distance (face descriptor)", series, values),
+      );
+    }
+  }
+
+  function resizeCharts() {
+    for (const c of charts) {
+      const width = Math.max(300, c.root.parentElement.clientWidth || 600);
+      if (width !== c.width) c.setSize({ width, height: c.height });
     }
   }
 
@@ -289,20 +364,24 @@
   function renderTable() {
     const body = $("frames-table");
     body.replaceChildren();
-    const lazy = data.frames.length > 40;
-    for (const f of data.frames) {
+    data.frames.forEach((f, position) => {
       const tr = el(
         "tr",
-        { id: `frame-${f.index}`, "data-index": String(f.index), onclick: () => show(f.index) },
+        { id: `frame-${f.index}`, "data-index": String(f.index), onclick: () => show(position) },
         el("td", { text: String(f.index) }),
-        el("td", {}, el("img", {
-          class: "thumb",
-          src: f.src,
-          alt: `frame ${f.index}`,
-          width: "64",
-          height: "64",
-          loading: lazy ? "lazy" : "eager",
-        })),
+        el(
+          "td",
+          {},
+          el("img", {
+            class: "thumb",
+            src: f.src,
+            alt: `frame ${f.index}`,
+            width: "64",
+            height: "64",
+            // Only the rows scrolled to are fetched: a long run's page opens at once.
+            loading: "lazy",
+          }),
+        ),
         el("td", {}, swatch(f.color, "injected"), " ", hex(f.color)),
         el("td", {}, swatch(f.meanColor, "mean"), " ", hex(f.meanColor)),
         el("td", { text: f.t === null ? "–" : f.t.toFixed(4) }),
@@ -313,15 +392,21 @@
       );
       if (f.seed !== undefined) tr.title = `seed ${f.seed}, colour ${f.colorIndex}`;
       body.append(tr);
-    }
+    });
   }
 
   // ---- the scrubber: one position for the frame, the path and the charts ----------------------
+  // Positions count the frames listed (0 … n-1); a shard's frame indices have gaps.
+  function positionOf(index) {
+    return positions.has(index) ? positions.get(index) : current;
+  }
+
   function show(position) {
     if (!data.frames.length) return;
-    current = Math.max(0, Math.min(data.frames.length - 1, position));
+    const wanted = Number(position);
+    current = Math.max(0, Math.min(data.frames.length - 1, Number.isFinite(wanted) ? wanted : 0));
     const f = data.frames[current];
-    const img = $("frame");
+    const img = $("frame-image");
     img.src = f.src;
     img.alt = `frame ${f.index}`;
     img.dataset.index = String(f.index);
@@ -347,9 +432,11 @@
       if (Number.isFinite(left)) c.setCursor({ left, top: c.over.clientHeight / 2 }, false);
     }
     drawPath();
+    document.body.dataset.current = String(current);
   }
 
   function render() {
+    positions = new Map(data.frames.map((f, position) => [f.index, position]));
     renderHeader();
     renderSummary();
     renderIdentity();
@@ -371,16 +458,40 @@
   $("prev").addEventListener("click", () => show(current - 1));
   $("next").addEventListener("click", () => show(current + 1));
   document.addEventListener("keydown", (e) => {
-    if (e.target instanceof HTMLInputElement && e.target.type !== "range") return;
+    // The focused scrubber moves itself (its input event shows the frame); typing elsewhere in a
+    // form field, or a shortcut with a modifier, is not ours either.
+    const target = e.target;
+    if (target === $("scrubber")) return;
+    if (target instanceof HTMLElement && target.closest("input, textarea, select")) return;
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.key === "ArrowLeft") show(current - 1);
     else if (e.key === "ArrowRight") show(current + 1);
+    else if (e.key === "Home") show(0);
+    else if (e.key === "End") show(data.frames.length - 1);
+    else return;
+    e.preventDefault();
   });
+  let resizeTimer = 0;
+  addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(resizeCharts, 100);
+  });
+
+  globalThis.fluidityReport = {
+    /** Shows the frame at `position` (0-based in the list; clamped). */
+    show,
+    /** The position shown. */
+    current: () => current,
+    /** The data drawn (the latest poll's when live). */
+    data: () => data,
+  };
 
   render();
   document.body.dataset.ready = "1";
 
   // ---- live updates (served by the viewer only) --------------------------------------------------
   if (options.live) {
+    const pollMs = options.pollMs || 1000;
     const poll = async () => {
       if (data.status === "complete") return;
       try {
@@ -397,8 +508,8 @@
       } catch {
         // The viewer was stopped or restarted: keep the page, try again.
       }
-      setTimeout(poll, options.pollMs || 1000);
+      setTimeout(poll, pollMs);
     };
-    setTimeout(poll, options.pollMs || 1000);
+    setTimeout(poll, pollMs);
   }
 })();
