@@ -21,6 +21,7 @@
  */
 
 import { type ReportData, reportData } from "../report/data.ts";
+import { REPORT_CSP, reportHtml } from "../report/page.ts";
 import { RunOpenError } from "../compare/run_folder.ts";
 import { MANIFEST_FILE } from "../experiments/manifest.ts";
 import type { Tolerance } from "../compare/tolerance.ts";
@@ -47,8 +48,8 @@ export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
-  /** Renders the report page. */
-  renderReport: ReportRenderer;
+  /** Renders the report page; default `reportHtml` of `lib/report/page.ts`. */
+  renderReport?: ReportRenderer;
   /** Depth below the results folder runs are looked for; default {@link DEFAULT_MAX_DEPTH}. */
   maxDepth?: number;
   /** How often a report page polls while its run is not complete, ms (default 2000). */
@@ -86,6 +87,7 @@ export function createHandler(
 ): (req: Request) => Promise<Response> {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const pollMs = options.pollMs ?? 2000;
+  const renderReport = options.renderReport ?? reportHtml;
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   const comparer = new Comparer({ tolerance: options.tolerance });
   let rootRealPromise: Promise<string> | null = null;
@@ -133,8 +135,12 @@ export function createHandler(
       return errorResponse(302, "see the report", { Location: location });
     }
     if (file === "report.html") {
-      const html = options.renderReport(reportData(manifest), { live: "report.json", pollMs });
-      return bodyResponse(html, CONTENT_TYPES[".html"], req.method);
+      // Relative: the page lives in the run folder, so this is the run's report.json.
+      const html = renderReport(reportData(manifest), { live: "report.json", pollMs });
+      const response = bodyResponse(html, CONTENT_TYPES[".html"], req.method);
+      // The page's own policy (also in its <meta>), stricter than the viewer's pages need.
+      response.headers.set("Content-Security-Policy", REPORT_CSP);
+      return response;
     }
     if (file === "report.json") return jsonResponse(reportData(manifest), req.method);
     if (!servedFiles(manifest).has(file)) return errorResponse(404, "not a file of this run");

@@ -5,19 +5,22 @@ import { compareRuns } from "../compare/manifest_diff.ts";
 import { openRun } from "../compare/run_folder.ts";
 import { decodePng } from "../render/png.ts";
 import { editManifest, makeTestResults, type TestResults, VIDEO_BYTES } from "./_test_util.ts";
-import { createHandler, type HandlerOptions, serveResults } from "./server.ts";
+import { createHandler, serveResults } from "./server.ts";
+import { type ReportData, reportData } from "../report/data.ts";
+import { REPORT_CSP } from "../report/page.ts";
 import type { RunEntry } from "./runs.ts";
 
-/** Stands in for the report page: shows what the handler passed to it. */
-const renderReport: HandlerOptions["renderReport"] = (data, options) =>
-  `<!doctype html><script type="application/json" id="report-data">${
-    JSON.stringify({ data, options })
-  }</script>`;
+function embedded(html: string, id: string): Record<string, unknown> {
+  const match = new RegExp(`<script type="application/json" id="${id}">(.*?)</script>`, "s")
+    .exec(html);
+  assert.ok(match, `no #${id} in the page`);
+  return JSON.parse(match[1]);
+}
 
 async function withResults(fn: (r: TestResults, get: Getter) => Promise<void>): Promise<void> {
   const results = await makeTestResults();
   try {
-    const handler = createHandler(results.root, { renderReport, pollMs: 500 });
+    const handler = createHandler(results.root, { pollMs: 500 });
     const get: Getter = (path, init) => handler(new Request(`http://127.0.0.1:8317${path}`, init));
     await fn(results, get);
   } finally {
@@ -99,12 +102,14 @@ Deno.test("serve: the report page is rendered from the current manifest with a l
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
     assert.equal(response.headers.get("cache-control"), "no-store");
+    assert.equal(response.headers.get("content-security-policy"), REPORT_CSP);
     const html = await response.text();
-    const embedded = JSON.parse(html.slice(html.indexOf("{"), html.lastIndexOf("}") + 1));
-    assert.deepEqual(embedded.options, { live: "report.json", pollMs: 500 });
-    assert.equal(embedded.data.frames.length, 2);
+    assert.deepEqual(embedded(html, "report-options"), { live: "report.json", pollMs: 500 });
+    const data = embedded(html, "report-data") as unknown as ReportData;
+    assert.deepEqual(data, reportData((await openRun(join(r.root, r.running))).manifest));
+    assert.equal(data.frames.length, 2);
     // Relative to /runs/<run>/report.html, the page's frames/… references are the run's files.
-    const src = embedded.data.frames[0].src;
+    const src = data.frames[0].src;
     const frame = await get(new URL(src, `http://x/runs/${r.running}/report.html`).pathname);
     assert.equal(frame.status, 200);
     assert.equal(frame.headers.get("content-type"), "image/png");
@@ -378,7 +383,6 @@ Deno.test("serve: over a socket, .. and %2e%2e in the raw request target get 400
   try {
     const listening = Promise.withResolvers<number>();
     const server = serveResults(r.root, {
-      renderReport,
       port: 0,
       signal: controller.signal,
       onListen: ({ port }) => listening.resolve(port),
