@@ -66,3 +66,4 @@ export {
   type VideoOptions,
 } from "./lib/render/mod.ts";
 export * from "./lib/identity/mod.ts";
+export * from "./lib/serve/mod.ts";
