@@ -175,6 +175,19 @@ export function createHandler(
     }
   }
 
+  /** A frame file of the run whose real path is not inside the results folder, if any. */
+  async function frameLeavingRoot(run: FoundRun): Promise<string | null> {
+    const base = await rootReal();
+    for (const frame of run.run.manifest.frames) {
+      const real = await resolveInside(base, [...run.segments, ...frame.file.split("/")]);
+      // A missing file is the engine's to report ("unreadable"); one outside is ours to refuse.
+      if (!real && await Deno.lstat(`${run.run.dir}/${frame.file}`).then(() => true, () => false)) {
+        return frame.file;
+      }
+    }
+    return null;
+  }
+
   async function serveApi(req: Request, route: string, params: URLSearchParams): Promise<Response> {
     if (route === "runs") {
       return jsonResponse({ runs: await scanRuns(await rootReal(), maxDepth) }, req.method);
@@ -184,7 +197,16 @@ export function createHandler(
     if (a instanceof Response) return a;
     const b = await queryRun(params, "b");
     if (b instanceof Response) return b;
-    if (route === "compare") return jsonResponse(await comparer.compare(a, b), req.method);
+    if (route === "compare") {
+      // compareRuns reads the frame files itself: make sure none leads out by a symlink.
+      for (const run of [a, b]) {
+        const outside = await frameLeavingRoot(run);
+        if (outside) {
+          return errorResponse(422, `${run.path}: ${outside} is not in the results folder`);
+        }
+      }
+      return jsonResponse(await comparer.compare(a, b), req.method);
+    }
     const frameText = params.get("frame") ?? "";
     if (!/^\d{1,9}$/.test(frameText)) return errorResponse(400, "frame: expected a frame index");
     const picture = await comparer.diffPicture(a, b, Number(frameText), readFrame);

@@ -260,6 +260,9 @@ Deno.test("serve: a symlink leading out of the results folder is refused, one in
       const diff = await get(`/api/compare/diff.png?a=${r.complete}&b=${r.other}&frame=0`);
       await diff.body?.cancel();
       assert.equal(diff.status, 404);
+      const compared = await get(`/api/compare?a=${r.complete}&b=${r.other}`);
+      assert.equal(compared.status, 422);
+      assert.match(await compared.text(), /is not in the results folder/);
 
       for (const path of ["/runs/exp/latest/report.html", `/runs/exp/latest/${frame}`]) {
         const response = await get(path);
