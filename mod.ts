@@ -67,3 +67,4 @@ export {
 } from "./lib/render/mod.ts";
 export * from "./lib/identity/mod.ts";
 export * from "./lib/report/mod.ts";
+export * from "./lib/serve/mod.ts";

@@ -1,0 +1,153 @@
+/**
+ * Comparing two runs for the viewer, with the project's engine (`lib/compare/`): the frame table
+ * of `compareRuns` and pixelmatch's diff picture of one frame, both kept in memory (never
+ * written into the results folder) and cached while the two manifests are unchanged.
+ *
+ * @module
+ */
+
+import { formatChange } from "../compare/deep_diff.ts";
+import { compareImages } from "../compare/images.ts";
+import { compareRuns, type RunComparison } from "../compare/manifest_diff.ts";
+import type { OpenedRun } from "../compare/run_folder.ts";
+import { DEFAULT_TOLERANCE, type Tolerance } from "../compare/tolerance.ts";
+import { decodePng, encodePng } from "../render/png.ts";
+
+/** What the compare endpoint answers: the engine's result plus the differences as text. */
+export interface ViewerComparison {
+  /** Run path of A (relative to the results folder). */
+  a: string;
+  /** Run path of B. */
+  b: string;
+  /** `compareRuns(A, B)`, with `a`/`b` given as run paths rather than server paths. */
+  comparison: RunComparison;
+  /** The spec, model and runtime differences as the compare CLI prints them. */
+  diffText: { spec: string[]; model: string[]; runtime: string[] };
+}
+
+/** A diff picture, or why there is none. */
+export type DiffPicture = { png: Uint8Array; width: number; height: number } | { error: string };
+
+/** A small least-recently-used map of promises: concurrent asks for one key compute once. */
+export class LruCache<T> {
+  readonly #map = new Map<string, Promise<T>>();
+
+  /** @param capacity entries kept */
+  constructor(readonly capacity: number) {}
+
+  /** The cached value of `key`, computing it with `make` when absent; failures are not kept. */
+  get(key: string, make: () => Promise<T>): Promise<T> {
+    const hit = this.#map.get(key);
+    if (hit) {
+      this.#map.delete(key);
+      this.#map.set(key, hit);
+      return hit;
+    }
+    const value = make();
+    this.#map.set(key, value);
+    value.catch(() => this.#map.get(key) === value && this.#map.delete(key));
+    while (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value!);
+    return value;
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+/** Options of {@link Comparer}. */
+export interface ComparerOptions {
+  /** Limits; default the compare CLI's. */
+  tolerance?: Tolerance;
+  /** Run comparisons kept (default 16). */
+  comparisons?: number;
+  /** Diff pictures kept (default 256). */
+  pictures?: number;
+}
+
+/** An opened run with its path relative to the results folder. */
+export interface ViewerRun {
+  /** Run path relative to the results folder. */
+  path: string;
+  /** The run as `openRun` gives it. */
+  run: OpenedRun;
+}
+
+/**
+ * Comparisons of run pairs, keyed by both run paths and both manifests' `updatedAt`: a run that
+ * writes a frame gets a new `updatedAt`, so its comparisons are recomputed, never stale.
+ */
+export class Comparer {
+  readonly #tolerance: Tolerance;
+  readonly #comparisons: LruCache<ViewerComparison>;
+  readonly #pictures: LruCache<DiffPicture>;
+
+  constructor(options: ComparerOptions = {}) {
+    this.#tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+    this.#comparisons = new LruCache(options.comparisons ?? 16);
+    this.#pictures = new LruCache(options.pictures ?? 256);
+  }
+
+  /** Runs compared so far and kept. */
+  get cachedComparisons(): number {
+    return this.#comparisons.size;
+  }
+
+  #key(a: ViewerRun, b: ViewerRun): string {
+    return JSON.stringify([a.path, a.run.manifest.updatedAt, b.path, b.run.manifest.updatedAt]);
+  }
+
+  /** Compares B against A with `compareRuns`. */
+  compare(a: ViewerRun, b: ViewerRun): Promise<ViewerComparison> {
+    return this.#comparisons.get(this.#key(a, b), async () => {
+      const result = await compareRuns(a.run, b.run, { tolerance: this.#tolerance });
+      const text = (changes: RunComparison["diffs"]["spec"]) => changes.map(formatChange);
+      return {
+        a: a.path,
+        b: b.path,
+        comparison: { ...result, a: a.path, b: b.path },
+        diffText: {
+          spec: text(result.diffs.spec),
+          model: text(result.diffs.model),
+          runtime: text(result.diffs.runtime),
+        },
+      };
+    });
+  }
+
+  /**
+   * pixelmatch's diff picture of frame `index` of A and B (what `compareImages` draws at the
+   * tolerance's pixel threshold), as PNG.
+   *
+   * @param readFrame reads a frame file of a run; the caller decides which files may be read
+   */
+  diffPicture(
+    a: ViewerRun,
+    b: ViewerRun,
+    index: number,
+    readFrame: (run: ViewerRun, file: string) => Promise<Uint8Array | null>,
+  ): Promise<DiffPicture> {
+    return this.#pictures.get(`${this.#key(a, b)}#${index}`, async () => {
+      const frames = [a, b].map((r) => r.run.manifest.frames.find((f) => f.index === index));
+      if (!frames[0] || !frames[1]) return { error: `frame ${index} is not in both runs` };
+      const bytes = await Promise.all([a, b].map((r, i) => readFrame(r, frames[i]!.file)));
+      if (!bytes[0] || !bytes[1]) return { error: `frame ${index}: file missing` };
+      let images;
+      try {
+        images = await Promise.all(bytes.map((x, i) => decodePng(x!, frames[i]!.file)));
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
+      const c = compareImages(images[0], images[1], {
+        pixelThreshold: this.#tolerance.pixelThreshold,
+      });
+      if (!c.sameSize) return { error: c.message };
+      return {
+        png: await encodePng(c.diffImage!, c.width, c.height),
+        width: c.width,
+        height: c.height,
+      };
+    });
+  }
+}

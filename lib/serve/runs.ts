@@ -1,0 +1,194 @@
+/**
+ * The runs under a results folder: finding them, opening one by its path, summing one up for the
+ * list, and the files of a run that may be served.
+ *
+ * @module
+ */
+
+import { join, normalize } from "node:path";
+import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
+import { parseManifest, RunOpenError } from "../compare/run_folder.ts";
+import { plannedFrames } from "../report/data.ts";
+import { resolveInside } from "./safe_path.ts";
+
+/** How deep below the results folder runs are looked for (`results/<name>/<runId>` is 2). */
+export const DEFAULT_MAX_DEPTH = 4;
+
+/** A run of the list whose manifest could be read. */
+export interface RunSummary {
+  /** Path of the run folder relative to the results folder, `/`-separated. */
+  path: string;
+  /** The manifest was read and is valid. */
+  valid: true;
+  /** Experiment name. */
+  name: string;
+  /** Run folder name as recorded. */
+  runId: string;
+  /** Manifest status. */
+  status: Manifest["status"];
+  /** Why it failed (status `failed`). */
+  error: string | null;
+  /** Frames present. */
+  frames: number;
+  /** Frames planned. */
+  planned: number;
+  /** Last manifest write. */
+  updatedAt: string;
+  /** Correlation between injected and output colour per channel (null until complete). */
+  correlation: { r: number | null; g: number | null; b: number | null } | null;
+  /** Largest colour jump between neighbouring frames (null until complete or none). */
+  largestJump: { index: number; value: number } | null;
+  /** Identity numbers, when the run has them. */
+  identity: {
+    meanToReference: number | null;
+    pathLength: number;
+    largestJump: { index: number; value: number } | null;
+    framesAboveThreshold: number;
+    threshold: number;
+  } | null;
+}
+
+/** A folder with a `manifest.json` that cannot be used. */
+export interface InvalidRun {
+  /** Path of the folder relative to the results folder. */
+  path: string;
+  /** Not a usable manifest. */
+  valid: false;
+  /** Why (the schema's message, naming the field). */
+  reason: string;
+}
+
+/** One entry of the run list. */
+export type RunEntry = RunSummary | InvalidRun;
+
+/** Sums up a manifest for the list. */
+export function summarize(path: string, manifest: Manifest): RunSummary {
+  const summary = manifest.summary;
+  const identity = summary?.identity;
+  return {
+    path,
+    valid: true,
+    name: manifest.spec.name,
+    runId: manifest.runId,
+    status: manifest.status,
+    error: manifest.error ?? null,
+    frames: manifest.frames.length,
+    planned: plannedFrames(manifest),
+    updatedAt: manifest.updatedAt,
+    correlation: summary?.correlation ?? null,
+    largestJump: summary?.largestJump ?? null,
+    identity: identity
+      ? {
+        meanToReference: identity.meanToReference,
+        pathLength: identity.pathLength,
+        largestJump: identity.largestJump
+          ? { index: identity.largestJump.index, value: identity.largestJump.value }
+          : null,
+        framesAboveThreshold: identity.framesAboveThreshold,
+        threshold: identity.threshold,
+      }
+      : null,
+  };
+}
+
+/**
+ * Reads and checks the manifest of the run at `runPath` (relative segments) under `rootReal`,
+ * the results folder's real path. A `manifest.json` that is a symlink leading out of the results
+ * folder counts as absent: the viewer reads nothing outside it.
+ *
+ * @returns null when there is no `manifest.json` there
+ * @throws {RunOpenError} (`invalid`) for an unreadable or malformed manifest; the message names
+ *   the manifest by its path relative to the results folder, never the server's own paths
+ */
+export async function readRunManifest(
+  rootReal: string,
+  runPath: readonly string[],
+): Promise<Manifest | null> {
+  const source = [...runPath, MANIFEST_FILE].join("/");
+  const real = await resolveInside(rootReal, [...runPath, MANIFEST_FILE]);
+  if (real === null) return null;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(real);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new RunOpenError("invalid", source, `${source}: cannot read (${(e as Error).name})`);
+  }
+  return parseManifest(text, source);
+}
+
+/**
+ * Finds the runs under `root`: every folder, down to `maxDepth` levels, holding a
+ * `manifest.json`. A run folder is not searched further; hidden folders (`.staging`, temporary
+ * ones) and symlinks are skipped, so the scan stays inside the folder and cannot loop.
+ * Unreadable folders are skipped; unusable manifests are listed as {@link InvalidRun}s.
+ *
+ * @param rootReal the results folder's real path
+ */
+export async function scanRuns(
+  rootReal: string,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): Promise<RunEntry[]> {
+  const entries: RunEntry[] = [];
+  const visit = async (segments: string[]): Promise<void> => {
+    const dir = join(rootReal, ...segments);
+    const path = segments.join("/");
+    if (segments.length > 0) {
+      try {
+        const manifest = await readRunManifest(rootReal, segments);
+        if (manifest) {
+          entries.push(summarize(path, manifest));
+          return;
+        }
+      } catch (e) {
+        entries.push({ path, valid: false, reason: (e as Error).message });
+        return;
+      }
+    }
+    if (segments.length >= maxDepth) return;
+    const children: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        if (entry.isDirectory && !entry.isSymlink && !entry.name.startsWith(".")) {
+          children.push(entry.name);
+        }
+      }
+    } catch {
+      return;
+    }
+    for (const child of children.sort()) await visit([...segments, child]);
+  };
+  await visit([]);
+  return entries;
+}
+
+/**
+ * The files of a run the viewer may serve, relative to the run folder: `manifest.json` and what
+ * the manifest references (frames, identity reference faces, contact sheet, path plot, grid,
+ * identity plot, video). Nothing else: no lock file, temporary file or stray file of the folder.
+ * A reference that is absolute, climbs with `..` or names a hidden file is left out.
+ */
+export function servedFiles(manifest: Manifest): Set<string> {
+  const outputs = manifest.outputs;
+  const candidates = [
+    MANIFEST_FILE,
+    ...manifest.frames.map((f) => f.file),
+    ...(manifest.identity?.references ?? []).map((r) => r.file),
+    outputs.contactSheet,
+    outputs.pathPlot,
+    outputs.grid,
+    outputs.identityPlot,
+    outputs.video.mp4,
+    outputs.video.gif,
+  ];
+  const files = new Set<string>();
+  for (const file of candidates) {
+    if (typeof file !== "string" || file === "") continue;
+    if (file.startsWith("/") || file.includes("\\") || /^[A-Za-z]:/.test(file)) continue;
+    const normal = normalize(file);
+    const parts = normal.split("/");
+    if (parts.some((p) => p === ".." || p === "." || p.startsWith("."))) continue;
+    files.add(parts.join("/"));
+  }
+  return files;
+}

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Manifest } from "../experiments/manifest.ts";
+import { editManifest, makeTestResults } from "./_test_util.ts";
+import { scanRuns, servedFiles, summarize } from "./runs.ts";
+
+Deno.test("scanRuns: runs down to the depth limit, hidden folders and symlinks skipped, invalid ones listed", async () => {
+  const r = await makeTestResults();
+  try {
+    const root = await Deno.realPath(r.root);
+    // A run too deep, one in a hidden folder, and a link to a run.
+    await Deno.mkdir(join(root, "a/b/c/d"), { recursive: true });
+    await new Deno.Command("cp", { args: ["-r", join(root, r.running), join(root, "a/b/c/d")] })
+      .output();
+    await Deno.mkdir(join(root, ".staging"));
+    await new Deno.Command("cp", { args: ["-r", join(root, r.running), join(root, ".staging")] })
+      .output();
+    await Deno.symlink(join(root, r.complete), join(root, "exp", "latest"));
+
+    const paths = (await scanRuns(root)).map((e) => e.path);
+    assert.deepEqual(paths, [r.invalid, r.complete, r.other, r.running]);
+    assert.deepEqual((await scanRuns(root, 5)).map((e) => e.path), [
+      "a/b/c/d/run",
+      ...paths,
+    ]);
+    assert.deepEqual((await scanRuns(root, 1)).map((e) => e.path), []);
+  } finally {
+    await Deno.remove(r.root, { recursive: true });
+  }
+});
+
+Deno.test("summarize: identity numbers when the run has them", async () => {
+  const r = await makeTestResults();
+  try {
+    const dir = join(r.root, r.complete);
+    await editManifest(dir, (m) => {
+      (m.summary as Record<string, unknown>).identity = {
+        frames: 3,
+        threshold: 0.6,
+        largestJump: { index: 1, seed: "1", value: 0.3 },
+        pathLength: 0.5,
+        meanStep: 0.25,
+        farthestFromReference: null,
+        meanToReference: 0.2,
+        framesAboveThreshold: 0,
+        crossings: [],
+      };
+    });
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))) as Manifest;
+    assert.deepEqual(summarize(r.complete, manifest).identity, {
+      meanToReference: 0.2,
+      pathLength: 0.5,
+      largestJump: { index: 1, value: 0.3 },
+      framesAboveThreshold: 0,
+      threshold: 0.6,
+    });
+  } finally {
+    await Deno.remove(r.root, { recursive: true });
+  }
+});
+
+Deno.test("servedFiles: the manifest's references only, never climbing or hidden paths", async () => {
+  const r = await makeTestResults();
+  try {
+    const m = structuredClone(r.completeManifest);
+    m.outputs = {
+      contactSheet: "contact_sheet.png",
+      pathPlot: "../elsewhere.png",
+      video: { mp4: "video.mp4", gif: "/etc/passwd" },
+      identityPlot: ".hidden.png",
+      grid: "sub/./grid.png",
+    };
+    m.identity = {
+      embedder: {} as never,
+      references: [{ seed: "1", key: "k", file: "frames/ref.png", sha256: "s", descriptor: [] }],
+    };
+    assert.deepEqual(
+      [...servedFiles(m)].sort(),
+      [
+        "contact_sheet.png",
+        "frames/ref.png",
+        ...r.completeManifest.frames.map((f) => f.file),
+        "manifest.json",
+        "sub/grid.png",
+        "video.mp4",
+      ].sort(),
+    );
+  } finally {
+    await Deno.remove(r.root, { recursive: true });
+  }
+});
