@@ -1,6 +1,7 @@
 /**
  * `deno task analyze RUN_DIR`: adds the identity numbers (face descriptors, distances to the
- * reference face and between neighbours, `summary.identity`, `identity_plot.png`) to an existing
+ * reference face and between neighbours, `summary.identity`, `identity_plot.png`, the numbers on a
+ * multi-seed run's `grid.png`) to an existing
  * run folder without recomputing any frame image. Resumable; see `lib/identity/analyze.ts`.
  *
  * @module
@@ -18,8 +19,9 @@ export const ANALYZE_USAGE = `Usage:
 
 Adds identity numbers to a run folder: the face descriptor (face-api's recognition net) of every
 frame PNG, its distance to the reference face (the same seed with no injection) and to the
-previous frame, summary.identity in manifest.json and identity_plot.png. No frame image is
-recomputed; the reference face is rendered (with the run's model) only if the folder lacks it.
+previous frame, summary.identity in manifest.json and identity_plot.png; a multi-seed run's
+grid.png is drawn again with each face's distance and the seed / colour / interaction shares. No
+frame image is recomputed; the reference face is rendered (with the run's model) only if the folder lacks it.
 Interrupted, it continues where it stopped when run again; descriptors already in the manifest
 are kept when the embedder is the same.
 
@@ -140,8 +142,9 @@ export async function analyzeMain(args: readonly string[], io: AnalyzeIo = {}): 
     err(
       `analyze: ${result.computed} descriptor(s) computed, ${result.kept} kept, ` +
         `${result.rendered} reference face(s) rendered; manifest.json` +
-        (result.manifest.outputs.identityPlot
-          ? ` and ${result.manifest.outputs.identityPlot}`
+        (result.manifest.outputs.identityPlot ? `, ${result.manifest.outputs.identityPlot}` : "") +
+        (result.manifest.outputs.grid && result.manifest.summary?.identity
+          ? `, ${result.manifest.outputs.grid}`
           : "") +
         ` updated in ${dir}`,
     );

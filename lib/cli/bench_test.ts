@@ -39,6 +39,24 @@ Deno.test("bench --small --runs 1 writes JSON with the documented keys", async (
     assert.equal(r.machine.onnxruntime, "1.30.0");
     assert.ok(r.fusedCpu.stepwiseMsPerStep > 0 && r.fusedCpu.fusedMsPerStep > 0);
     assert.match(new TextDecoder().decode(stdout), /fused loop on the CPU/);
+    // The identity figure: the embedder's cost per frame at batch 1 and 8 (whatever --batches
+    // says: those are the sampler's), in the JSON and, with the same values, in the printed line.
+    assert.match(r.identity.embedder, /face_recognition_model/);
+    assert.equal(r.identity.imageSize, 256);
+    assert.deepEqual(r.identity.batches.map((b: { batch: number }) => b.batch), [1, 8]);
+    for (const b of r.identity.batches) {
+      assert.equal(b.runsMs.length, 1);
+      assert.ok(b.msPerImage > 0, `batch ${b.batch}: ${b.msPerImage} ms/image`);
+      assert.ok(Math.abs(b.msPerImage - b.msPerCall / b.batch) < 1e-9);
+    }
+    const [one, eight] = r.identity.batches;
+    assert.ok(
+      new TextDecoder().decode(stdout).includes(
+        `256×256, CPU): ${one.msPerImage.toFixed(1)} ms/image at batch 1, ` +
+          `${eight.msPerImage.toFixed(1)} ms/image at batch 8`,
+      ),
+      "the printed face embedding line",
+    );
     const cuda = cudaProviderStatus();
     if (!cuda.available) {
       assert.deepEqual(r.gpu, { available: false, reason: cuda.reason });

@@ -1,7 +1,9 @@
 /**
  * `deno task demo [--out DIR]`: the whole harness on the bundled tiny model in well under a
  * minute — the paper's three colour paths and its Fig. 3 colours, each with frames, manifest,
- * contact sheet, path plot and video — then a table of what was written and the summary numbers.
+ * contact sheet, path plot and video, and a small innate × external grid (3 seeds × 4 colours,
+ * `grid.png` with the identity numbers) — then a table of what was written and the summary
+ * numbers, and a table of the identity numbers (the grid's seed / colour / interaction shares).
  * The tiny model has random weights, so the "faces" are abstract textures; the pipeline, files and
  * numbers are the real ones.
  *
@@ -17,16 +19,41 @@ import colors from "../../experiments/colors.ts";
 import path1 from "../../experiments/path1.ts";
 import path2 from "../../experiments/path2.ts";
 import path3 from "../../experiments/path3.ts";
+import innateExternal from "../../experiments/innate_external.ts";
+import type { IdentitySummary } from "../identity/records.ts";
 
 /** Frames per path and DDIM steps of the demo (the paper: 300 frames, 1000 steps). */
 export const DEMO_FRAMES = 48;
 /** DDIM steps of the demo; the injection window stays the paper's [1, 10]. */
 export const DEMO_STEPS = 20;
 
+/** The demo's innate × external grid: seeds (rows) × colours (columns); the spec's is 8 × 12. */
+export const DEMO_GRID = { seeds: 3, colors: 4 } as const;
+
 const RESULTS = fileURLToPath(new URL("../../results/demo", import.meta.url));
 
 function fmt(value: number | null | undefined, digits = 2): string {
   return typeof value === "number" ? value.toFixed(digits) : "–";
+}
+
+/** A row of the identity table: the numbers of `summary.identity` a reader looks for first. */
+export function identityRow(name: string, s: IdentitySummary | undefined): string[] {
+  if (!s) return [name, "–", "–", "–", "–", "–", "–"];
+  const d = s.decomposition;
+  const share = (v: number) => `${(v * 100).toFixed(1)} %`;
+  const crossings = s.crossings.slice(0, 3).map((c) => `${c.direction} #${c.index}`);
+  return [
+    name,
+    s.largestJump ? `${fmt(s.largestJump.value, 3)} at #${s.largestJump.index}` : "–",
+    `${s.framesAboveThreshold} of ${s.frames}`,
+    s.crossings.length === 0
+      ? "0"
+      : `${s.crossings.length} (${crossings.join(", ")}${s.crossings.length > 3 ? ", …" : ""})`,
+    // A single-seed run has no grid: no decomposition.
+    "share" in d ? share(d.share.seed) : "–",
+    "share" in d ? share(d.share.color) : "–",
+    "share" in d ? share(d.share.interaction) : "–",
+  ];
 }
 
 /** Runs the demo into `out` and returns the exit code. */
@@ -54,11 +81,20 @@ export async function main(args: string[]): Promise<number> {
       "folder",
     ],
   });
+  const identityTable = new Table({
+    head: ["experiment", "largest id jump", "≥ 0.6", "crossings", "seed", "colour", "interaction"],
+  });
+  const video = { fps: 12, formats: ["mp4" as const, "gif" as const] };
   const specs = [
     { ...path1, frames: { count: DEMO_FRAMES, sampling: "time" as const } },
     { ...path2, frames: { count: DEMO_FRAMES, sampling: "time" as const } },
     { ...path3, frames: { count: DEMO_FRAMES, sampling: "time" as const } },
     colors,
+    {
+      ...innateExternal,
+      seeds: { from: 42, count: DEMO_GRID.seeds },
+      frames: { ...innateExternal.frames, count: DEMO_GRID.colors },
+    },
   ];
   for (const spec of specs) {
     const { dir, manifest } = await runExperiment(
@@ -66,11 +102,13 @@ export async function main(args: string[]): Promise<number> {
         ...spec,
         model: "tiny",
         steps: DEMO_STEPS,
-        outputs: { ...spec.outputs, video: { fps: 12, formats: ["mp4", "gif"] } },
+        // The grid is not a sequence: no video, as in its spec.
+        outputs: { ...spec.outputs, video: spec.outputs?.video === false ? false : video },
       },
       { out: join(out, spec.name) },
     );
     const s = manifest.summary;
+    identityTable.push(identityRow(spec.name, s?.identity));
     table.push([
       spec.name,
       String(manifest.frames.length),
@@ -89,15 +127,21 @@ export async function main(args: string[]): Promise<number> {
     ]);
   }
   console.log(table.toString());
+  console.log(identityTable.toString());
   console.log(
     `r(X): correlation between injected and mean output colour per channel; largest jump: RMS ` +
       `pixel distance between neighbouring frames.\nIdentity (face-api descriptors, same person ` +
       `below 0.6): id → ref: largest distance to the no-injection face; id path: sum of the ` +
       `distances between neighbours; r(Δc, Δid): Pearson r of colour distance vs identity ` +
-      `distance over frame pairs. The tiny model's 64×64 textures are not faces: these numbers ` +
-      `only show the machinery.\nEach folder holds frames/, manifest.json, ` +
-      `contact_sheet.png, path_plot.png, identity_plot.png, video.gif/.mp4 and report.html ` +
-      `(open it in a browser). ` +
+      `distance over frame pairs; largest id jump: largest distance between neighbouring ` +
+      `frames; ≥ 0.6: frames at or over the threshold from their seed's reference face; ` +
+      `crossings: where a seed's faces cross it (up: leaving the reference person); seed / ` +
+      `colour / interaction: shares of the identity variation of a seeds × colours grid ` +
+      `(two-way decomposition of the descriptors). The tiny model's 64×64 textures are not ` +
+      `faces: these numbers only show the machinery.\nEach folder holds frames/, ` +
+      `manifest.json, path_plot.png, identity_plot.png; the paths and colours also ` +
+      `contact_sheet.png and video.gif/.mp4, ${innateExternal.name} grid.png (each face's ` +
+      `distance under it, red at or over 0.6), and every folder report.html (open it in a browser). ` +
       `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
   );
   return 0;

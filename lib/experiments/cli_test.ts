@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fakeEmbedder } from "../identity/_fake_embedder.ts";
 import { fakeDeps, quietWriter } from "./_fakes.ts";
 import { EXIT_USAGE, main, parseCliArgs, USAGE, UsageError } from "./cli.ts";
 import { SpecError } from "./spec.ts";
@@ -173,4 +174,47 @@ Deno.test("main: a failure at run time exits 1 with the message", async () => {
   const { code, err } = await cli(["--out", "/dev/null/cannot-create"]);
   assert.equal(code, 1);
   assert.match(err, /^error: /);
+});
+
+Deno.test("main: --no-identity writes no identity records, in the same folder with the same spec hash", async () => {
+  const results = await Deno.makeTempDir();
+  // The embedder is there: only the flag keeps the numbers out.
+  const run = async (args: string[], stamp: string) => {
+    const { deps } = fakeDeps({ size: 8, embedder: fakeEmbedder().embedder });
+    const out: string[] = [], err: string[] = [];
+    const code = await main(spec, args, {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      runner: {
+        deps,
+        resultsDir: results,
+        now: () => new Date(stamp),
+        log: () => {},
+        progressWriter: quietWriter,
+      },
+    });
+    assert.equal(code, 0, err.join("\n"));
+    const dir = out.join("\n");
+    return { dir, manifest: JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))) };
+  };
+  try {
+    const off = await run(["--no-identity"], "2025-01-01T00:00:00Z");
+    assert.equal(off.manifest.identity, undefined);
+    assert.equal(off.manifest.summary.identity, undefined);
+    assert.equal(off.manifest.outputs.identityPlot, undefined);
+    assert.ok(off.manifest.frames.every((f: { identity?: unknown }) => f.identity === undefined));
+    await assert.rejects(Deno.stat(join(off.dir, "identity_plot.png")), Deno.errors.NotFound);
+    // The same spec with identity on, later: the run folder of that spec is found and resumed
+    // (the flag is not part of the spec, so neither of its hash nor of the folder's name).
+    const on = await run([], "2025-01-02T00:00:00Z");
+    assert.equal(on.dir, off.dir);
+    assert.match(on.dir, new RegExp(`-${off.manifest.specHash.slice(0, 8)}$`));
+    assert.equal(on.manifest.specHash, off.manifest.specHash);
+    assert.deepEqual(on.manifest.spec, off.manifest.spec);
+    assert.equal(on.manifest.frames.length, 4);
+    assert.ok(on.manifest.frames.every((f: { identity?: unknown }) => f.identity !== undefined));
+    assert.ok(on.manifest.summary.identity);
+  } finally {
+    await Deno.remove(results, { recursive: true });
+  }
 });

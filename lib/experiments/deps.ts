@@ -80,6 +80,12 @@ export interface GridPictureInput {
   rows: { label: string; cells: readonly PictureFrame[] }[];
   /** The colours, one per column. */
   colors: [number, number, number][];
+  /**
+   * Identity numbers, once the run's descriptors are known (see `GridIdentity` in
+   * `lib/render`): per row, per cell the distance to the seed's reference face; the threshold;
+   * footer lines.
+   */
+  identity?: { toReference: (number | null)[][]; threshold: number; footer?: string[] };
 }
 
 /** Everything the runner calls outside `lib/experiments`. */

@@ -1,12 +1,14 @@
 /**
  * The end of a run, shared by the runner and `merge`: neighbour distances from pixels, the
- * summary, and the pictures (contact sheet, path plot, videos). A merged run goes through exactly
+ * summary, and the pictures (contact sheet, path plot, videos, and a multi-seed run's grid, which
+ * `deno task analyze` redraws once it has added the identity numbers). A merged run goes through exactly
  * this code, which is why its manifest equals a single-process run's.
  *
  * @module
  */
 
 import { join } from "node:path";
+import type { IdentitySummary } from "../identity/records.ts";
 import type { PictureFrame, RunnerDeps } from "./deps.ts";
 import { writeRunFile } from "./files.ts";
 import type { Manifest, ManifestFrame, ManifestOutputs } from "./manifest.ts";
@@ -158,25 +160,106 @@ export function emptyOutputs(spec: ResolvedExperiment): ManifestOutputs {
   };
 }
 
-/** Writes the contact sheet, grid, path plot and videos the spec asks for into `dir`. */
+/** The identity numbers grid.png shows (see {@link gridIdentityNumbers}). */
+export interface GridIdentityNumbers {
+  /** Distance to the seed's reference face, by frame index. */
+  toReference: ReadonlyMap<number, number>;
+  /** The embedder's "same person" threshold. */
+  threshold: number;
+  /** Lines under the grid: what the numbers are, and the seed / colour / interaction shares. */
+  footer: string[];
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
+
+/**
+ * The identity numbers of a run's grid picture, from its frames' `identity` and
+ * `summary.identity`; undefined when the run has none (`--no-identity`: the grid is drawn
+ * without numbers).
+ */
+export function gridIdentityNumbers(
+  frames: readonly ManifestFrame[],
+  summary: IdentitySummary | null | undefined,
+): GridIdentityNumbers | undefined {
+  if (!summary) return undefined;
+  const toReference = new Map<number, number>();
+  for (const f of frames) if (f.identity) toReference.set(f.index, f.identity.toReference);
+  const d = summary.decomposition;
+  return {
+    toReference,
+    threshold: summary.threshold,
+    footer: [
+      `under each face: its distance to the seed's face without colour; red: at or over ` +
+      `${summary.threshold}, not the same person (${summary.framesAboveThreshold} of ` +
+      `${summary.frames} frames)`,
+      "share" in d
+        ? `identity variation: seed ${percent(d.share.seed)}, colour ${percent(d.share.color)}, ` +
+          `interaction ${percent(d.share.interaction)}`
+        : `identity variation: ${d.reason}`,
+    ],
+  };
+}
+
+/** The heading of a run's pictures. */
+export function pictureTitle(spec: ResolvedExperiment, frameCount: number): string {
+  const seeds = runSeeds(spec);
+  const seedText = isMultiSeed(spec)
+    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${frameCount / seeds.length} colours`
+    : `seed ${spec.seed}`;
+  return `${spec.name}  ${seedText}  ${spec.steps} steps` +
+    (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "");
+}
+
+/**
+ * Draws `grid.png` of a multi-seed run (seeds as rows, colours as columns), with the identity
+ * numbers when given, and writes it atomically into `dir`; returns its name.
+ */
+export async function writeGridPicture(
+  spec: ResolvedExperiment,
+  frames: readonly PictureFrame[],
+  dir: string,
+  gridSheet: PictureDeps["gridSheet"],
+  identity?: GridIdentityNumbers,
+): Promise<string> {
+  const grid = frameGrid(frames, spec);
+  const { width } = frames[0];
+  const tileSize = grid.colors * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
+  const png = await gridSheet({
+    rows: grid.rows.map((cells, r) => ({ label: grid.seeds[r], cells })),
+    colors: grid.rows[0].map((f) => f.color),
+    ...(identity
+      ? {
+        identity: {
+          toReference: grid.rows.map((cells) =>
+            cells.map((f) => identity.toReference.get(f.index) ?? null)
+          ),
+          threshold: identity.threshold,
+          footer: identity.footer,
+        },
+      }
+      : {}),
+  }, { tileSize, title: pictureTitle(spec, frames.length) });
+  await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
+  return GRID_FILE;
+}
+
+/**
+ * Writes the contact sheet, grid, path plot and videos the spec asks for into `dir`. `identity`:
+ * the numbers grid.png shows, when the run has them.
+ */
 export async function makePictures(
   spec: ResolvedExperiment,
   frames: PictureFrame[],
   dir: string,
   deps: PictureDeps,
   log: (message: string) => void,
+  identity?: GridIdentityNumbers,
 ): Promise<PicturesResult> {
   const outputs = emptyOutputs(spec);
   const warnings: string[] = [];
   if (frames.length === 0) return { outputs, warnings };
   const seeds = runSeeds(spec);
-  const seedText = isMultiSeed(spec)
-    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${
-      frames.length / seeds.length
-    } colours`
-    : `seed ${spec.seed}`;
-  const title = `${spec.name}  ${seedText}  ${spec.steps} steps` +
-    (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "");
+  const title = pictureTitle(spec, frames.length);
   const sheet = spec.outputs.contactSheet;
   if (sheet !== false) {
     const shown = evenlySpaced(frames.length, sheet.maxFrames ?? frames.length).map((i) =>
@@ -194,15 +277,7 @@ export async function makePictures(
     outputs.contactSheet = "contact_sheet.png";
   }
   if (isMultiSeed(spec)) {
-    const grid = frameGrid(frames, spec);
-    const { width } = frames[0];
-    const tileSize = grid.colors * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
-    const png = await deps.gridSheet({
-      rows: grid.rows.map((cells, r) => ({ label: grid.seeds[r], cells })),
-      colors: grid.rows[0].map((f) => f.color),
-    }, { tileSize, title });
-    await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
-    outputs.grid = GRID_FILE;
+    outputs.grid = await writeGridPicture(spec, frames, dir, deps.gridSheet, identity);
   }
   if (spec.outputs.pathPlot) {
     const fine = spec.path

@@ -27,6 +27,7 @@ import { isMultiSeed, type ResolvedExperiment, resolveExperiment, SpecError } fr
 import {
   emptyOutputs,
   fillDistances,
+  gridIdentityNumbers,
   loadAllPixels,
   makePictures,
   runSummary,
@@ -582,9 +583,18 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       // A shard has no neighbours' pixels and makes no pictures: merge does both.
       const pictureFrames = await loadAllPixels(frames, pixels, dir, deps.decodePng);
       fillDistances(entries, pixels);
-      const pictures = await makePictures(resolved, pictureFrames, dir, deps, log);
+      // Identity first: grid.png prints its numbers.
+      const identityPlot = identity ? await identity.finish(plan, frames, pixels) : null;
+      const pictures = await makePictures(
+        resolved,
+        pictureFrames,
+        dir,
+        deps,
+        log,
+        gridIdentityNumbers(frames, identity?.tracker.summary(frames)),
+      );
       manifest.outputs = pictures.outputs;
-      if (identity) manifest.outputs.identityPlot = await identity.finish(plan, frames, pixels);
+      if (identity) manifest.outputs.identityPlot = identityPlot;
       warnings.push(...pictures.warnings);
     }
     manifest.summary = runSummary(frames, plan.length, samplingMs);

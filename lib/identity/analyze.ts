@@ -1,7 +1,8 @@
 /**
  * Adds identity numbers to an existing run folder without recomputing any frame image
  * (`deno task analyze RUN_DIR`): the face descriptor of every frame PNG, the per-frame
- * distances, `summary.identity` and `identity_plot.png`. The reference face of a seed is
+ * distances, `summary.identity` and `identity_plot.png`, and a multi-seed run's `grid.png` is
+ * drawn again with the numbers (written atomically, like the other pictures). The reference face of a seed is
  * rendered (with the run's own model, checked by its file hashes) only when the folder has none.
  *
  * Under the run folder's lock; the manifest is rewritten atomically after every chunk of
@@ -15,9 +16,11 @@ import { join } from "node:path";
 import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
 import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.ts";
 import { type Manifest, readManifest, writeManifest } from "../experiments/manifest.ts";
+import { gridIdentityNumbers, loadAllPixels, writeGridPicture } from "../experiments/finish.ts";
 import { writeReportOrWarn } from "../report/write.ts";
 import { LOCK_FILE } from "../experiments/runner.ts";
-import { SpecError } from "../experiments/spec.ts";
+import { isMultiSeed, SpecError } from "../experiments/spec.ts";
+import { gridSheet } from "../render/grid_sheet.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { canonicalJson } from "../util/canonical.ts";
@@ -44,7 +47,11 @@ export type AnalyzeDeps =
     | "encodePng"
     | "decodePng"
   >
-  & { loadEmbedder: NonNullable<RunnerDeps["loadEmbedder"]> };
+  & {
+    loadEmbedder: NonNullable<RunnerDeps["loadEmbedder"]>;
+    /** Draws grid.png; default `lib/render`'s. */
+    gridSheet?: RunnerDeps["gridSheet"];
+  };
 
 /** Options of {@link analyzeRun}. */
 export interface AnalyzeOptions {
@@ -238,6 +245,18 @@ export async function analyzeRun(
       if (summary) manifest.summary.identity = summary;
     } else {
       log(`analyze: the run is not complete (status ${manifest.status}): no summary.identity yet`);
+    }
+    // grid.png was drawn before the numbers existed (a run with --no-identity, a merge):
+    // draw it again with them, from the frame PNGs.
+    if (manifest.summary?.identity && manifest.outputs.grid && isMultiSeed(spec)) {
+      const pictures = await loadAllPixels(frames, new Map(), dir, deps.decodePng);
+      await writeGridPicture(
+        spec,
+        pictures,
+        dir,
+        deps.gridSheet ?? gridSheet,
+        gridIdentityNumbers(frames, manifest.summary.identity),
+      );
     }
     const plot = await writeIdentityPlot(
       frames,

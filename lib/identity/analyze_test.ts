@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
+import type { GridPictureInput } from "../experiments/deps.ts";
 import { InterruptedError } from "../experiments/interrupt.ts";
 import type { Manifest } from "../experiments/manifest.ts";
 import { runExperiment } from "../experiments/runner.ts";
 import { type ExperimentInput, SpecError } from "../experiments/spec.ts";
+import { GRID_THRESHOLD_COLOR, gridSheet, renderGridSheet } from "../render/grid_sheet.ts";
+import { decodePng } from "../render/png.ts";
 import { fakeEmbedder } from "./_fake_embedder.ts";
 import { analyzeRun } from "./analyze.ts";
 import type { FaceEmbedder } from "./embedder.ts";
@@ -169,5 +172,88 @@ Deno.test("analyze refuses a folder without a manifest, a shard, and a model tha
       /not the one this run used/,
     );
     assert.equal(fake.log.samples.length, 0);
+  });
+});
+
+Deno.test("grid.png: the run prints each cell's distance and frames those over the threshold; analyze redraws it the same", async () => {
+  await withTempDir(async (dir) => {
+    const grid = {
+      ...spec,
+      name: "grid-test",
+      seed: undefined,
+      seeds: [7, 8, 9],
+      frames: { count: 4 },
+    } satisfies ExperimentInput;
+    const inputs: GridPictureInput[] = [];
+    const realGrid = (input: GridPictureInput, options: { tileSize?: number; title?: string }) => {
+      inputs.push(input);
+      return gridSheet(input, options);
+    };
+    const runGrid = async (out: string, identity: boolean) => {
+      const { deps } = fakeDeps({ size: 32, embedder: fakeEmbedder().embedder });
+      const { manifest } = await runExperiment(grid, {
+        out,
+        deps: { ...deps, gridSheet: realGrid },
+        identity,
+        log: () => {},
+        progressWriter: quietWriter,
+      });
+      return manifest;
+    };
+    const withIds = await runGrid(join(dir, "a"), true);
+    const without = await runGrid(join(dir, "b"), false);
+    assert.equal(withIds.outputs.grid, "grid.png");
+    assert.equal(without.outputs.grid, "grid.png");
+    assert.equal(without.summary!.identity, undefined);
+    // The numbers handed to the grid are the manifest's, cell by cell, and the shares its summary's.
+    const numbers = inputs[0].identity!;
+    const s = withIds.summary!.identity!;
+    assert.ok("share" in s.decomposition);
+    assert.deepEqual(
+      numbers.toReference,
+      inputs[0].rows.map((row) =>
+        row.cells.map((c) => withIds.frames[c.index].identity!.toReference)
+      ),
+    );
+    assert.match(
+      numbers.footer!.join("\n"),
+      new RegExp(`seed ${(s.decomposition.share.seed * 100).toFixed(1)} %, colour .* interaction`),
+    );
+    assert.equal(inputs[1].identity, undefined, "--no-identity: the grid without numbers");
+
+    // The pixels: red frames exactly around the cells at or over the threshold.
+    const image = await decodePng(await Deno.readFile(join(dir, "a", "grid.png")));
+    const plainImage = await decodePng(await Deno.readFile(join(dir, "b", "grid.png")));
+    const { layout } = await renderGridSheet(inputs[0], { title: "x" });
+    const isRed = (x: number, y: number) => {
+      const i = 4 * (y * image.width + x);
+      return GRID_THRESHOLD_COLOR.every((v, k) => image.rgba[i + k] === v);
+    };
+    const flags = numbers.toReference.flat().map((d) => d! >= numbers.threshold);
+    assert.ok(flags.includes(true) && flags.includes(false), `test needs both: ${flags}`);
+    layout.rows.forEach((row, r) =>
+      row.cells.forEach((tile, c) => {
+        const over = numbers.toReference[r][c]! >= numbers.threshold;
+        assert.equal(isRed(tile.x - 1, tile.y + 3), over, `cell ${r},${c}`);
+      })
+    );
+    assert.ok(image.height > plainImage.height, "the numbers take room under the rows");
+
+    // analyze adds the numbers to the run without them, and draws the same grid.png.
+    const before = await Deno.readFile(join(dir, "b", "grid.png"));
+    // (fakeDeps' own gridSheet draws nothing: the real one is passed, as the run had it.)
+    const { deps } = fakeDeps({ size: 32, embedder: fakeEmbedder().embedder });
+    await analyzeRun(join(dir, "b"), {
+      deps: {
+        ...deps,
+        loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
+        gridSheet: realGrid,
+      },
+      log: () => {},
+      progressWriter: quietWriter,
+    });
+    const after = await Deno.readFile(join(dir, "b", "grid.png"));
+    assert.notDeepEqual(after, before);
+    assert.deepEqual(after, await Deno.readFile(join(dir, "a", "grid.png")));
   });
 });

@@ -4,6 +4,11 @@
  * colour and its hex code), each cell the frame of that seed and colour. Reading a row shows what
  * the colours do to one face; reading a column, what one colour does to different faces.
  *
+ * With identity numbers (a run whose face descriptors are known), every cell gets the distance of
+ * its face to its seed's reference face (the same noise without injection) printed under it, cells
+ * at or over the "same person" threshold get a red frame and a red number, and footer lines under
+ * the grid carry the run-wide numbers (the seed / colour / interaction shares).
+ *
  * It shares the contact sheet's canvas, font, swatch and caption conventions.
  * {@link gridSheetLayout} is pure arithmetic, exported so callers and tests can find where each
  * cell, swatch and label landed.
@@ -39,7 +44,31 @@ export interface GridSheetInput {
   rows: readonly { label: string; cells: readonly GridCell[] }[];
   /** The columns (colours), left to right, components in [0, 1]. */
   colors: readonly (readonly [number, number, number])[];
+  /** Identity numbers to print on the grid; none: the grid of pixels only. */
+  identity?: GridIdentity;
 }
+
+/** The identity numbers of a grid. */
+export interface GridIdentity {
+  /**
+   * `toReference[row][column]`: the cell's distance to its row's reference face (printed under
+   * the cell with two decimals); null prints nothing (a frame without a descriptor).
+   */
+  toReference: readonly (readonly (number | null)[])[];
+  /** The "same person" distance: cells at or over it are framed in {@link GRID_THRESHOLD_COLOR}. */
+  threshold: number;
+  /** Lines printed under the grid (the run-wide numbers), top to bottom. */
+  footer?: readonly string[];
+}
+
+/**
+ * Frame and number colour of a cell at or over the threshold: the identity plot's threshold red,
+ * so both pictures say "another person" the same way.
+ */
+export const GRID_THRESHOLD_COLOR = [200, 30, 30] as const;
+
+/** Width of the threshold frame drawn around a cell, inside the gap. */
+export const GRID_THRESHOLD_BORDER = 2;
 
 /** Grid appearance. */
 export interface GridSheetOptions {
@@ -73,8 +102,21 @@ export interface GridSheetLayout {
   labelX: number;
   /** Per column: its swatch's solid colour area (inside the hairline) and the hex's top row. */
   columns: { swatch: Rect; hexY: number }[];
-  /** Per row: the vertical centre of its label, and its cells left to right. */
-  rows: { labelY: number; cells: Rect[] }[];
+  /**
+   * Per row: the vertical centre of its label, its cells left to right, and the top of the
+   * identity numbers under the cells (null without identity numbers).
+   */
+  rows: { labelY: number; cells: Rect[]; noteY: number | null }[];
+  /** Top of each footer line (empty without footer). */
+  footerY: number[];
+}
+
+/** What goes on a grid besides the cells (it changes the layout). */
+export interface GridSheetExtras {
+  /** A line of numbers under every row of cells. */
+  notes?: boolean;
+  /** Footer lines under the grid. */
+  footer?: readonly string[];
 }
 
 /**
@@ -91,6 +133,7 @@ export function gridSheetLayout(
   frameHeight: number,
   options: GridSheetOptions,
   font: TrueTypeFont,
+  extras: GridSheetExtras = {},
 ): GridSheetLayout {
   if (rowLabels.length === 0 || !Number.isInteger(columns) || columns <= 0) {
     throw new RangeError(
@@ -120,15 +163,19 @@ export function gridSheetLayout(
   const headerY = titleHeight + gap;
   const rowsY = headerY + swatchHeight + captionGap + lineHeight + gap;
   const columnX = (c: number) => gridX + c * (tileWidth + gap);
+  // The numbers sit in a band of their own under each row, so they never cover the face.
+  const noteHeight = extras.notes ? captionGap + lineHeight : 0;
+  const rowHeight = tileHeight + noteHeight + gap;
   const cols = Array.from({ length: columns }, (_, c) => ({
     // The swatch's 1-pixel hairline lies outside its colour area, within the swatch band.
     swatch: { x: columnX(c) + 1, y: headerY + 1, width: tileWidth - 2, height: swatchHeight - 2 },
     hexY: headerY + swatchHeight + captionGap,
   }));
   const rows = rowLabels.map((_, r) => {
-    const y = rowsY + r * (tileHeight + gap);
+    const y = rowsY + r * rowHeight;
     return {
       labelY: y + Math.floor(tileHeight / 2),
+      noteY: extras.notes ? y + tileHeight + captionGap : null,
       cells: Array.from({ length: columns }, (_, c) => ({
         x: columnX(c),
         y,
@@ -137,9 +184,14 @@ export function gridSheetLayout(
       })),
     };
   });
+  const footer = extras.footer ?? [];
+  const footerTop = rowsY + rowLabels.length * rowHeight;
+  const footerY = footer.map((_, i) => footerTop + i * (lineHeight + captionGap));
+  // A footer wider than the grid widens the picture rather than being cut off.
+  const footerWidth = Math.max(0, ...footer.map((line) => font.measure(line, captionPx).width));
   return {
-    width: columnX(columns),
-    height: rowsY + rowLabels.length * (tileHeight + gap),
+    width: Math.max(columnX(columns), labelX + footerWidth + gap),
+    height: footerTop + (footer.length ? footer.length * (lineHeight + captionGap) + gap : 0),
     gap,
     tileWidth,
     tileHeight,
@@ -148,6 +200,7 @@ export function gridSheetLayout(
     labelX,
     columns: cols,
     rows,
+    footerY,
   };
 }
 
@@ -160,7 +213,7 @@ export async function renderGridSheet(
   input: GridSheetInput,
   options: GridSheetOptions = {},
 ): Promise<RgbaImage & { layout: GridSheetLayout }> {
-  const { rows, colors } = input;
+  const { rows, colors, identity } = input;
   const first = rows[0]?.cells[0];
   if (!first) throw new RangeError("a grid needs at least one row and one column, got none");
   rows.forEach((row, r) => {
@@ -183,6 +236,13 @@ export async function renderGridSheet(
         );
       }
     });
+    const notes = identity?.toReference[r];
+    if (identity && notes?.length !== colors.length) {
+      throw new RangeError(
+        `grid row ${r} (${row.label}) has ${notes?.length ?? 0} identity numbers for ` +
+          `${colors.length} colours`,
+      );
+    }
   });
   const font = await defaultFont();
   const layout = gridSheetLayout(
@@ -192,6 +252,7 @@ export async function renderGridSheet(
     first.height,
     options,
     font,
+    { notes: identity !== undefined, footer: identity?.footer },
   );
   const themeName = options.theme ?? "light";
   const theme = SHEET_THEMES[themeName];
@@ -223,7 +284,34 @@ export async function renderGridSheet(
         tile.x,
         tile.y,
       );
+      const value = identity?.toReference[r][c];
+      if (value === null || value === undefined) return;
+      const over = value >= identity!.threshold;
+      if (over) {
+        const b = GRID_THRESHOLD_BORDER;
+        canvas.strokeRect(
+          tile.x - b,
+          tile.y - b,
+          tile.width + 2 * b,
+          tile.height + 2 * b,
+          GRID_THRESHOLD_COLOR,
+          b,
+        );
+      }
+      canvas.drawText(
+        font,
+        value.toFixed(2),
+        tile.x + tile.width / 2,
+        layout.rows[r].noteY!,
+        px,
+        over ? GRID_THRESHOLD_COLOR : theme.secondary,
+        "center",
+        "top",
+      );
     });
+  });
+  identity?.footer?.forEach((line, i) => {
+    canvas.drawText(font, line, layout.labelX, layout.footerY[i], px, theme.text);
   });
   return { width: canvas.width, height: canvas.height, rgba: canvas.rgba, layout };
 }

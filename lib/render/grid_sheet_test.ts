@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { defaultFont } from "./font.ts";
-import { type GridCell, gridSheet, gridSheetLayout, renderGridSheet } from "./grid_sheet.ts";
+import {
+  GRID_THRESHOLD_COLOR,
+  type GridCell,
+  gridSheet,
+  gridSheetLayout,
+  renderGridSheet,
+} from "./grid_sheet.ts";
 import { colorToBytes, decodePng } from "./png.ts";
 import { resizeRgba } from "./resample.ts";
 
@@ -130,4 +136,75 @@ Deno.test("grid.png: resized cells, sizes from the layout, and bad input refused
   await assert.rejects(renderGridSheet({ rows: [], colors: [] }), /at least one row/);
   // Deterministic bytes.
   assert.deepEqual(await gridSheet(grid), await gridSheet(grid));
+});
+
+Deno.test("grid.png with identity: a number under every cell, a red frame exactly at or over the threshold, the footer", async () => {
+  const plain = input(48, 48);
+  // Row 1 column 2 is exactly at the threshold (it counts as over), row 2 column 0 is over.
+  const toReference = [[0.12, 0.31, 0.45, 0.59], [0.2, 0.4, 0.6, 0.05], [0.93, 0.1, 0.2, null]];
+  const footer = ["identity variation: seed 50.0 %, colour 30.0 %, interaction 20.0 %"];
+  const grid = { ...plain, identity: { toReference, threshold: 0.6, footer } };
+  const withIds = await renderGridSheet(grid, { title: "t" });
+  const without = await renderGridSheet(plain, { title: "t" });
+  const { layout } = withIds;
+  const isRed = (p: number[]) => p.every((v, i) => v === GRID_THRESHOLD_COLOR[i]);
+  const count = (
+    img: typeof withIds,
+    x0: number,
+    y0: number,
+    w: number,
+    h: number,
+    f: (p: number[]) => boolean,
+  ) => {
+    let n = 0;
+    for (let y = y0; y < y0 + h; y++) {
+      for (let x = x0; x < x0 + w; x++) if (f(pixel(img, x, y))) n++;
+    }
+    return n;
+  };
+  const dark = (p: number[]) => p[0] < 200 || p[1] < 200 || p[2] < 200;
+  for (const [r, row] of layout.rows.entries()) {
+    assert.notEqual(row.noteY, null);
+    for (const [c, tile] of row.cells.entries()) {
+      const value = toReference[r][c];
+      // The number's band under the cell: ink where there is a number, none where there is none.
+      const ink = count(withIds, tile.x, row.noteY!, tile.width, layout.captionPx, dark);
+      if (value === null) assert.equal(ink, 0, `cell ${r},${c} has no number`);
+      else assert.ok(ink > 10, `cell ${r},${c}: its number is drawn (${ink} pixels)`);
+      // The frame one pixel outside the cell: red all round when over the threshold, else none.
+      const ring = count(withIds, tile.x - 1, tile.y - 1, tile.width + 2, 1, isRed) +
+        count(withIds, tile.x - 1, tile.y + tile.height, tile.width + 2, 1, isRed);
+      const over = value !== null && value >= 0.6;
+      assert.equal(ring, over ? 2 * (tile.width + 2) : 0, `cell ${r},${c} frame (${value})`);
+      // The number of a cell over the threshold is red too.
+      const redInk = count(
+        withIds,
+        tile.x,
+        row.noteY!,
+        tile.width,
+        layout.captionPx,
+        (p) => p[0] > 150 && p[1] < 120 && p[2] < 120,
+      );
+      assert.equal(redInk > 0, over, `cell ${r},${c} number colour`);
+      // The frame's pixels themselves are untouched.
+      const plainTile = without.layout.rows[r].cells[c];
+      assert.deepEqual(
+        pixel(withIds, tile.x + 20, tile.y + 20),
+        pixel(without, plainTile.x + 20, plainTile.y + 20),
+      );
+    }
+  }
+  assert.equal(without.layout.rows[0].noteY, null);
+  assert.deepEqual(without.layout.footerY, []);
+  // The footer line is drawn, and widens the picture so that it fits.
+  assert.equal(layout.footerY.length, 1);
+  assert.ok(count(withIds, layout.labelX, layout.footerY[0], 200, layout.captionPx, dark) > 50);
+  assert.ok(layout.width > without.layout.width, "a long footer widens the picture");
+  assert.ok(layout.height > without.layout.height);
+  // The plain grid has no red anywhere: the frame says "threshold", nothing else.
+  assert.equal(count(without, 0, 0, without.width, without.height, isRed), 0);
+  await assert.rejects(
+    renderGridSheet({ ...grid, identity: { toReference: [[0.1]], threshold: 0.6 } }),
+    /row 0 \(0\) has 1 identity numbers for 4 colours/,
+  );
 });

@@ -60,3 +60,47 @@ Deno.test("identity plot: one panel per seed, and nothing to plot is an error", 
     /not finite/,
   );
 });
+
+Deno.test("identity plot: the to-previous series is drawn at its values, and absent where no frame has a previous", async () => {
+  const colors: [number, number, number][] = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]];
+  const toPrevious = [null, 0.25, 0.7, 0.15];
+  const points = colors.map((color, i) => ({
+    color,
+    toReference: [0.1, 0.45, 0.95, 0.5][i],
+    toPrevious: toPrevious[i],
+  }));
+  const plot = await renderIdentityPlot({ series: [{ seed: "42", points }], threshold: 0.6 });
+  const p = plot.panels[0];
+  const orange = (c: number[]) => near(c, IDENTITY_PLOT_STYLE.toPrevious, 30);
+  for (let i = 1; i < points.length; i++) {
+    assert.ok(orange(at(plot, p.x(i), p.y(toPrevious[i]!))), `frame ${i}: its dot`);
+  }
+  // Frame 0 has no previous: nothing orange in its column (left of the first segment's start).
+  const column = (x0: number, x1: number) => {
+    let n = 0;
+    for (let y = p.frame.y; y < p.frame.y + p.frame.height; y++) {
+      for (let x = Math.round(x0); x < Math.round(x1); x++) if (orange(at(plot, x, y))) n++;
+    }
+    return n;
+  };
+  assert.equal(column(p.frame.x, p.x(1) - 4), 0, "frame 0 has no to-previous point");
+  assert.ok(column(p.x(1) - 4, p.frame.x + p.frame.width) > 20, "the series is drawn");
+
+  // One frame per seed: no frame has a previous, so no orange inside any panel (the legend keeps
+  // its key).
+  const single = await renderIdentityPlot({
+    series: ["1", "2"].map((seed) => ({ seed, points: [{ ...points[2], toPrevious: null }] })),
+    threshold: 0.6,
+  });
+  for (const panel of single.panels) {
+    let n = 0;
+    for (let y = panel.frame.y; y < panel.frame.y + panel.frame.height; y++) {
+      for (let x = panel.frame.x; x < panel.frame.x + panel.frame.width; x++) {
+        if (orange(at(single, x, y))) n++;
+      }
+    }
+    assert.equal(n, 0, `seed ${panel.seed}: no to-previous series`);
+    // Its reference dot is there.
+    assert.ok(near(at(single, panel.x(0), panel.y(0.95)), IDENTITY_PLOT_STYLE.toReference));
+  }
+});
