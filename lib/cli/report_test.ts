@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
+import { fakeRun } from "../report/_test_util.ts";
 import { join } from "node:path";
 import { captureIo } from "../compare/_test_util.ts";
-import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
-import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
-import { runExperiment } from "../experiments/runner.ts";
+import { MANIFEST_FILE } from "../experiments/manifest.ts";
 import { readReportData } from "../report/_read_report.ts";
 import { reportData } from "../report/data.ts";
 import { REPORT_FILE } from "../report/write.ts";
@@ -11,23 +10,7 @@ import { sha256File } from "../util/hash.ts";
 import { runDeno } from "../util/_test_process.ts";
 import { REPORT_USAGE, reportMain } from "./report.ts";
 
-const spec = {
-  name: "report-cli",
-  model: "tiny",
-  seed: 6,
-  steps: 10,
-  path: { type: "linear" },
-  frames: { count: 5 },
-};
-
-async function fakeRun(dir: string): Promise<Manifest> {
-  return (await runExperiment(spec, {
-    out: dir,
-    deps: fakeDeps().deps,
-    log: () => {},
-    progressWriter: quietWriter,
-  })).manifest;
-}
+const RUN = { name: "report-cli", seed: 6, count: 5 };
 
 /** Size, modification time and SHA-256 of every file in frames/. */
 async function framesState(dir: string): Promise<string[]> {
@@ -61,7 +44,7 @@ Deno.test("report CLI: --help 0; usage errors, missing folder or manifest 2; inv
     await usage([join(root, "nope")], /^error: .*nope: no such run folder or manifest file/);
     await usage([root], /^error: .*: not a run folder \(no manifest\.json in it\)/);
 
-    const manifest = await fakeRun(join(root, "bad"));
+    const manifest = await fakeRun(join(root, "bad"), RUN);
     (manifest as unknown as Record<string, unknown>).status = "done";
     await Deno.writeTextFile(join(root, "bad", MANIFEST_FILE), JSON.stringify(manifest));
     const invalid = captureIo();
@@ -72,7 +55,7 @@ Deno.test("report CLI: --help 0; usage errors, missing folder or manifest 2; inv
     );
 
     // Several folders: each is tried, the worst exit code wins.
-    await fakeRun(join(root, "good"));
+    await fakeRun(join(root, "good"), RUN);
     const mixed = captureIo();
     assert.equal(await reportMain([join(root, "good"), join(root, "nope")], mixed.io), 2);
     assert.deepEqual(mixed.out, [join(root, "good", REPORT_FILE)]);
@@ -88,7 +71,7 @@ Deno.test({
     const root = await Deno.makeTempDir({ prefix: "report_cli_" });
     try {
       const dirs = [join(root, "a"), join(root, "b")];
-      const manifests = [await fakeRun(dirs[0]), await fakeRun(dirs[1])];
+      const manifests = [await fakeRun(dirs[0], RUN), await fakeRun(dirs[1], RUN)];
       const written = await Deno.readFile(join(dirs[0], REPORT_FILE));
       const frames = await framesState(dirs[0]);
       const manifestBytes = await Deno.readFile(join(dirs[0], MANIFEST_FILE));

@@ -1,36 +1,20 @@
 import assert from "node:assert/strict";
+import { fakeRun } from "./_test_util.ts";
 import { join } from "node:path";
 import { RunOpenError } from "../compare/run_folder.ts";
-import { fakeDeps, quietWriter, withTempDir } from "../experiments/_fakes.ts";
-import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
-import { runExperiment } from "../experiments/runner.ts";
+import { withTempDir } from "../experiments/_fakes.ts";
+import { MANIFEST_FILE } from "../experiments/manifest.ts";
 import { parseManifestText } from "../experiments/manifest_schema.ts";
 import { embeddedReportData } from "./_read_report.ts";
 import { reportData } from "./data.ts";
 import { reportHtml } from "./page.ts";
 import { REPORT_FILE, writeReport, writeReportOrWarn } from "./write.ts";
 
-const spec = {
-  name: "report-write",
-  model: "tiny",
-  seed: 4,
-  steps: 10,
-  path: { type: "linear" },
-  frames: { count: 4 },
-};
-
-async function fakeRun(dir: string): Promise<Manifest> {
-  return (await runExperiment(spec, {
-    out: dir,
-    deps: fakeDeps().deps,
-    log: () => {},
-    progressWriter: quietWriter,
-  })).manifest;
-}
+const RUN = { name: "report-write", seed: 4, count: 4 };
 
 Deno.test("writeReport: report.html from the manifest on disk, nothing else touched", async () => {
   await withTempDir("report_write_", async (dir) => {
-    await fakeRun(dir);
+    await fakeRun(dir, RUN);
     await Deno.remove(join(dir, REPORT_FILE));
     const manifestBytes = await Deno.readFile(join(dir, MANIFEST_FILE));
     const before = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
@@ -65,7 +49,7 @@ Deno.test("writeReport refuses a missing folder, a folder without manifest and a
     const empty = await problem(dir);
     assert.equal(empty.problem, "no-manifest");
     assert.match(empty.message, /not a run folder \(no manifest\.json in it\)/);
-    const manifest = await fakeRun(join(dir, "run"));
+    const manifest = await fakeRun(join(dir, "run"), RUN);
     (manifest.frames[1] as unknown as Record<string, unknown>).sha256 = 5;
     await Deno.writeTextFile(join(dir, "run", MANIFEST_FILE), JSON.stringify(manifest));
     await Deno.remove(join(dir, "run", REPORT_FILE));
@@ -88,7 +72,7 @@ Deno.test("writeReportOrWarn: a failure is a warning naming the file, the cause 
       lines[0],
       /^warning: .*report\.html was not written \(.*not a run folder.*\); the frames and manifest\.json are not affected: run deno task report /,
     );
-    await fakeRun(join(dir, "run"));
+    await fakeRun(join(dir, "run"), RUN);
     const quiet: string[] = [];
     assert.equal(
       await writeReportOrWarn(join(dir, "run"), (l) => quiet.push(l)),
