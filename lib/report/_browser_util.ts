@@ -89,16 +89,23 @@ export function brokenImages(page: Page, selector: string, timeoutMs = 10_000): 
   })()`);
 }
 
-/** Waits until `expression` is truthy in the page, polling; returns false at the deadline. */
+/**
+ * Waits until `expression` is truthy in the page, polling; false at the deadline. An evaluation
+ * that throws is retried: while a click navigates, the old document goes away under it.
+ */
 export async function waitUntil(
   page: Page,
   expression: string,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await page.evaluate(expression)) return true;
+  for (;;) {
+    try {
+      if (await page.evaluate(expression)) return true;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+    }
+    if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return Boolean(await page.evaluate(expression));
 }
