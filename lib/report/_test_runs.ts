@@ -22,6 +22,8 @@ export interface TinyRunOptions {
   gif?: boolean;
   /** Video frame rate (default 12). */
   fps?: number;
+  /** Injection scale (default path1's 0.01). */
+  scale?: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function makeTinyRun(out: string, options: TinyRunOptions = {}): Pr
       model: "tiny",
       steps: options.steps ?? 10,
       seed: options.seed ?? path1.seed,
+      injection: { ...path1.injection, scale: options.scale ?? path1.injection.scale },
       frames: { count: options.frames ?? 8, sampling: "time" },
       outputs: {
         ...path1.outputs,

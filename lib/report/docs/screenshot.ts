@@ -1,7 +1,9 @@
 /**
  * Makes the README's screenshots: `lib/report/docs/report.png` (a demo-like run's report.html,
- * 1280×1600) and `lib/serve/docs/compare.png` (the viewer comparing it with another seed). Two
- * tiny-model runs of path 1 like the demo's (48 frames, 20 steps), in a temporary folder.
+ * 1280×1600) and `lib/serve/docs/compare.png` (the viewer comparing it with the same run at
+ * twice the injection scale, so the diff pictures show where the colour acts; another seed
+ * would differ everywhere). Tiny-model runs of path 1 like the demo's (48 frames, 20 steps), in
+ * a temporary folder.
  *
  * ```sh
  * deno run -A lib/report/docs/screenshot.ts
@@ -26,9 +28,9 @@ export async function main(): Promise<string[]> {
   const root = await Deno.makeTempDir({ prefix: "fluidity-screenshot-" });
   const controller = new AbortController();
   try {
-    const a = "path1/seed42", b = "path1/seed7";
+    const a = "path1/scale-0.01", b = "path1/scale-0.02";
     await makeTinyRun(join(root, a), { frames: 48, steps: 20 });
-    await makeTinyRun(join(root, b), { frames: 48, steps: 20, seed: 7 });
+    await makeTinyRun(join(root, b), { frames: 48, steps: 20, scale: 0.02 });
     await using browser = await launchBrowser({ executable: requireChromium() });
 
     const report = await browser.newPage();
