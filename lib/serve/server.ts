@@ -2,7 +2,7 @@
  * The viewer's request handler: routes, the serving rule, and starting it on a socket.
  *
  * Routes (GET and HEAD only, anything else 405):
- * - `/`: the run list page; `/api/runs`: the list as JSON.
+ * - `/`: the run list page; `/api/runs`: the list as JSON; `/favicon.ico`: 204 (no icon).
  * - `/runs/<run path>/report.html`: the run's report, rendered from its manifest on every
  *   request; `/runs/<run path>/report.json`: `reportData(manifest)`, which the page polls.
  *   `/runs/<run path>/` redirects to the report.
@@ -221,6 +221,10 @@ export function createHandler(
     const [head, ...tail] = path.segments;
     const params = new URL(req.url).searchParams;
     if (head === undefined) return bodyResponse(listPage(), CONTENT_TYPES[".html"], req.method);
+    if (head === "favicon.ico" && tail.length === 0) {
+      // Browsers ask for it on every page; a 404 would be a console error on each of them.
+      return new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } });
+    }
     if (head === "compare" && tail.length === 0) {
       return bodyResponse(comparePage(), CONTENT_TYPES[".html"], req.method);
     }

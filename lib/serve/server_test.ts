@@ -411,3 +411,12 @@ Deno.test("serve: over a socket, .. and %2e%2e in the raw request target get 400
     await Deno.remove(r.root, { recursive: true });
   }
 });
+
+Deno.test("serve: /favicon.ico is an empty 204, not a 404 a browser would log as an error", async () => {
+  await withResults(async (_, get) => {
+    const response = await get("/favicon.ico");
+    assert.equal(response.status, 204);
+    assert.equal(await response.text(), "");
+    assert.equal((await get("/favicon.ico/x")).status, 404);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Helpers shared by the browser tests of the report and the viewer: where an element is on the
+ * screen, and how a screenshot of a shown frame compares with the frame's PNG.
+ *
+ * @module
+ */
+
+import type { Page, Rect } from "../browser/page.ts";
+import type { RgbaImage } from "../render/png.ts";
+
+/**
+ * Scrolls the element matching `selector` to the middle of the viewport and returns its content
+ * box (inside the border) in viewport CSS pixels, which at device scale 1 (what `Page` sets) are
+ * the pixels of a viewport screenshot.
+ * @throws {Error} when nothing matches
+ */
+export async function contentRect(page: Page, selector: string): Promise<Rect> {
+  const rect = await page.evaluate<Rect | null>(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
+    if (!el) return null;
+    el.scrollIntoView({ block: "center", inline: "center" });
+    const r = el.getBoundingClientRect();
+    return { x: r.left + el.clientLeft, y: r.top + el.clientTop,
+             width: el.clientWidth, height: el.clientHeight };
+  })()`);
+  if (!rect) throw new Error(`no element matches ${selector}`);
+  return rect;
+}
+
+/** How a frame as shown on screen differs from its PNG, channel values 0–255. */
+export interface ShownFrameDiff {
+  /** Largest per-channel difference over all frame pixels. */
+  max: number;
+  /** Mean absolute per-channel difference. */
+  mean: number;
+}
+
+/**
+ * Compares `frame` with the screenshot region `rect` that shows it scaled up: each frame pixel
+ * is read at the centre of the screen cell it covers, so nearest-neighbour scaling
+ * (`image-rendering: pixelated`) gives the frame's pixels back exactly and smoothing only
+ * changes the cells' edges, which are not read.
+ */
+export function shownFrameDiff(shot: RgbaImage, rect: Rect, frame: RgbaImage): ShownFrameDiff {
+  let max = 0, sum = 0;
+  for (let y = 0; y < frame.height; y++) {
+    const sy = Math.floor(rect.y + (y + 0.5) * rect.height / frame.height);
+    for (let x = 0; x < frame.width; x++) {
+      const sx = Math.floor(rect.x + (x + 0.5) * rect.width / frame.width);
+      const i = (sy * shot.width + sx) * 4, j = (y * frame.width + x) * 4;
+      for (let c = 0; c < 3; c++) {
+        const d = Math.abs(shot.rgba[i + c] - frame.rgba[j + c]);
+        sum += d;
+        if (d > max) max = d;
+      }
+    }
+  }
+  return { max, mean: sum / (frame.width * frame.height * 3) };
+}
+
+/** Largest per-channel difference between the same rectangle of two screenshots. */
+export function regionMaxDiff(a: RgbaImage, b: RgbaImage, rect: Rect): number {
+  let max = 0;
+  for (let y = Math.round(rect.y); y < Math.round(rect.y + rect.height); y++) {
+    for (let x = Math.round(rect.x); x < Math.round(rect.x + rect.width); x++) {
+      const i = (y * a.width + x) * 4;
+      for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a.rgba[i + c] - b.rgba[i + c]));
+    }
+  }
+  return max;
+}
+
+/**
+ * Loads every `<img>` matching `selector` (scrolling each into view, since the report's table
+ * thumbnails are `loading="lazy"`) and returns the `src` of those that did not decode.
+ */
+export function brokenImages(page: Page, selector: string, timeoutMs = 10_000): Promise<string[]> {
+  return page.evaluate<string[]>(`(async () => {
+    const broken = [];
+    for (const img of document.querySelectorAll(${JSON.stringify(selector)})) {
+      img.scrollIntoView({ block: "center" });
+      const loaded = await Promise.race([
+        img.decode().then(() => true, () => false),
+        new Promise((resolve) => setTimeout(() => resolve(false), ${timeoutMs})),
+      ]);
+      if (!loaded || img.naturalWidth === 0) broken.push(img.getAttribute("src"));
+    }
+    return broken;
+  })()`);
+}
+
+/**
+ * Waits until `expression` is truthy in the page, polling; false at the deadline. An evaluation
+ * that throws is retried: while a click navigates, the old document goes away under it.
+ */
+export async function waitUntil(
+  page: Page,
+  expression: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await page.evaluate(expression)) return true;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * `report.html` of a real tiny-model run, opened from file:// in headless Chromium: it loads
+ * with no error and no network, its frames, pictures, video and charts are really drawn, and the
+ * scrubber moves the frame, the path marker and the table together. What is on screen is
+ * checked from screenshots, not from the DOM alone.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Page } from "../browser/page.ts";
+import { decodeScreenshot, regionStats } from "../browser/region.ts";
+import { browserTest } from "../browser/testing.ts";
+import type { Manifest } from "../experiments/mod.ts";
+import { readPng } from "../render/png.ts";
+import {
+  brokenImages,
+  contentRect,
+  regionMaxDiff,
+  shownFrameDiff,
+  waitUntil,
+} from "./_browser_util.ts";
+import { makeTinyRun } from "./_test_runs.ts";
+
+/**
+ * Largest difference (0–255 per channel) between the mean colour of the shown frame's screenshot
+ * and the `meanColor` the manifest recorded. The frame is drawn 4× with nearest-neighbour
+ * scaling, so every frame pixel covers the same number of screen pixels and the mean is the
+ * frame's own up to rounding; 6 leaves room for a colour-managed or smoothing build without
+ * letting another colour pass (the injected colours of path 1 differ by far more).
+ */
+const MEAN_TOLERANCE = 6;
+/** Largest per-pixel difference between a shown frame (cell centres) and its PNG. */
+const PIXEL_TOLERANCE = 3;
+
+const READY = 'document.body.dataset.ready === "1"';
+
+/** The part of `#frame-image` on screen and the PNG it should show. */
+async function shownFrame(page: Page, dir: string, manifest: Manifest, position: number) {
+  const frame = manifest.frames[position];
+  // The image is swapped by `show()`; wait until the new one is decoded before the screenshot.
+  await page.evaluate(`document.getElementById("frame-image").decode()`);
+  const rect = await contentRect(page, "#frame-image");
+  const shot = await decodeScreenshot(await page.screenshot());
+  return { frame, rect, shot, png: await readPng(join(dir, frame.file)) };
+}
+
+/** Asserts that the screenshot shows `position`'s frame: mean colour and pixels. */
+async function assertShows(page: Page, dir: string, manifest: Manifest, position: number) {
+  const { frame, rect, shot, png } = await shownFrame(page, dir, manifest, position);
+  // 256 CSS px less the border (border-box): scaled up about 4×, not by a whole factor.
+  assert.ok(rect.width >= 3 * frame.width, `the frame is shown scaled up: ${JSON.stringify(rect)}`);
+  const stats = regionStats(shot, rect);
+  const expected = frame.meanColor.map((c) => c * 255);
+  for (let c = 0; c < 3; c++) {
+    assert.ok(
+      Math.abs(stats.mean[c] - expected[c]) <= MEAN_TOLERANCE,
+      `frame ${position}: screenshot mean ${stats.mean} vs recorded ${expected}`,
+    );
+  }
+  const diff = shownFrameDiff(shot, rect, png);
+  assert.ok(
+    diff.max <= PIXEL_TOLERANCE,
+    `frame ${position} on screen vs its PNG: ${JSON.stringify(diff)}`,
+  );
+  return { rect, shot };
+}
+
+browserTest(
+  "report: a tiny run's report.html from file:// works offline in Chromium",
+  async (browser, t) => {
+    const dir = await Deno.makeTempDir({ prefix: "fluidity-report-browser-" });
+    try {
+      const manifest = await makeTinyRun(dir, { frames: 8 });
+      const frameWidth = manifest.frames[0].width;
+      const page = await browser.newPage();
+      await page.setViewport(1280, 900);
+      const url = pathToFileURL(join(dir, "report.html")).href;
+      await page.goto(url, { waitFor: READY });
+
+      await t.step("ready with every frame, no errors, no network", async () => {
+        assert.equal(
+          await page.evaluate("document.body.dataset.frames"),
+          String(manifest.frames.length),
+        );
+        // The video's metadata and the lazy thumbnails load after `ready`: look for errors after.
+        assert.ok(
+          await waitUntil(page, 'document.getElementById("video").readyState >= 1', 10_000),
+          "video metadata",
+        );
+        assert.deepEqual(await brokenImages(page, "#frames-table img"), []);
+        assert.equal(
+          await page.evaluate('document.querySelectorAll("#frames-table img").length'),
+          manifest.frames.length,
+        );
+        assert.deepEqual(page.consoleErrors, []);
+        assert.deepEqual(page.pageErrors, []);
+        assert.deepEqual(page.failedRequests, []);
+        // data: URLs are not network: Chromium's own <video> controls draw their icons from them.
+        const offline = page.requests.filter((r) =>
+          !r.startsWith(`file://${dir}/`) && !r.startsWith("data:")
+        );
+        assert.deepEqual(offline, [], "every request is a file of the run folder");
+        for (const f of manifest.frames) {
+          assert.ok(page.requests.includes(`file://${dir}/${f.file}`), f.file);
+        }
+      });
+
+      await t.step("pictures and the MP4 load", async () => {
+        assert.deepEqual(await brokenImages(page, "#frame-image, #path-plot, #identity-plot"), []);
+        const video = await page.evaluate<
+          { tag: string; readyState: number; width: number; height: number }
+        >(
+          `(() => { const v = document.getElementById("video");
+          return { tag: v.tagName, readyState: v.readyState, width: v.videoWidth, height: v.videoHeight }; })()`,
+        );
+        assert.equal(video.tag, "VIDEO");
+        assert.ok(video.readyState >= 1, `readyState ${video.readyState}`);
+        assert.deepEqual([video.width, video.height], [frameWidth, manifest.frames[0].height]);
+      });
+
+      await t.step("the three charts are drawn", async () => {
+        for (const id of ["chart-color", "chart-distance", "chart-identity"]) {
+          assert.equal(
+            await page.evaluate(`document.querySelectorAll("#${id} canvas").length`),
+            1,
+            id,
+          );
+          const rect = await contentRect(page, `#${id} canvas`);
+          assert.ok(rect.width > 100 && rect.height > 50, `${id} canvas ${JSON.stringify(rect)}`);
+          const shot = await decodeScreenshot(await page.screenshot());
+          const stats = regionStats(shot, rect, { background: [255, 255, 255] });
+          assert.ok(
+            stats.nonBackgroundFraction > 0.01,
+            `${id} looks blank: ${JSON.stringify(stats)}`,
+          );
+          assert.ok(stats.distinctColors >= 3, `${id}: ${stats.distinctColors} colours`);
+        }
+      });
+
+      await t.step("frame 0 is on screen with its recorded colour and pixels", async () => {
+        await assertShows(page, dir, manifest, 0);
+      });
+
+      await t.step("the scrubber moves frame, path marker and table together", async () => {
+        const at = () =>
+          page.evaluate<{ src: string; index: string; x: string; y: string; current: string[] }>(`({
+          src: document.getElementById("frame-image").getAttribute("src"),
+          index: document.getElementById("path-canvas").dataset.index,
+          x: document.getElementById("path-canvas").dataset.x,
+          y: document.getElementById("path-canvas").dataset.y,
+          current: [...document.querySelectorAll("#frames-table tr.current")].map((tr) => tr.id),
+        })`);
+        const before = await at();
+        assert.deepEqual([before.src, before.index, before.current], [
+          manifest.frames[0].file,
+          "0",
+          ["frame-0"],
+        ]);
+        // Focus nothing in particular: the arrow keys belong to the page unless a field has focus.
+        await page.evaluate("document.activeElement.blur()");
+        await page.press("ArrowRight");
+        const after = await at();
+        assert.deepEqual([after.src, after.index, after.current], [manifest.frames[1].file, "1", [
+          "frame-1",
+        ]]);
+        assert.notDeepEqual([after.x, after.y], [before.x, before.y], "the path marker moved");
+        assert.equal(await page.evaluate("fluidityReport.current()"), 1);
+        assert.equal(await page.evaluate('document.getElementById("scrubber").value'), "1");
+
+        // A later frame whose pixels differ from frame 0's (the tiny model changes little).
+        const k = manifest.frames.findIndex((f, i) =>
+          i > 1 && f.sha256 !== manifest.frames[0].sha256
+        );
+        assert.ok(k > 1, "the run has a frame that differs from frame 0");
+        await page.evaluate("fluidityReport.show(0)");
+        const first = await shownFrame(page, dir, manifest, 0);
+        await page.evaluate(`fluidityReport.show(${k})`);
+        const moved = await at();
+        assert.deepEqual([moved.src, moved.index, moved.current], [
+          manifest.frames[k].file,
+          String(k),
+          [`frame-${k}`],
+        ]);
+        const { rect, shot } = await assertShows(page, dir, manifest, k);
+        assert.deepEqual(rect, first.rect, "the image did not move");
+        assert.ok(
+          regionMaxDiff(first.shot, shot, rect) > 0,
+          `frame ${k} looks like frame 0 on screen`,
+        );
+      });
+
+      await t.step("still no errors after scrubbing", () => {
+        assert.deepEqual([page.consoleErrors, page.pageErrors, page.failedRequests], [[], [], []]);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
