@@ -17,9 +17,11 @@
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { launchBrowser } from "../browser/chromium.ts";
+import { type Browser, launchBrowser } from "../browser/chromium.ts";
 import { requireChromium } from "../browser/testing.ts";
+import { RunOpenError } from "../compare/run_folder.ts";
 import { makeTinyRun } from "../report/_test_runs.ts";
+import { writeReport } from "../report/write.ts";
 
 /** Frames of the run the bench makes: the paper's count. */
 export const BENCH_FRAMES = 300;
@@ -73,12 +75,20 @@ async function gzipSize(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
   return (await new Response(stream).arrayBuffer()).byteLength;
 }
 
-/** Opens `runDir/report.html` `loads` times (plus a warm-up) and measures each load. */
-export async function benchReportOpen(runDir: string, loads = 5): Promise<ReportOpenResult> {
+/**
+ * Opens `runDir/report.html` `loads` times (plus a warm-up) and measures each load, in fresh
+ * tabs of `browser` (a headless Chromium launched for it, and closed after, when not given).
+ */
+export async function benchReportOpen(
+  runDir: string,
+  loads = 5,
+  browser?: Browser,
+): Promise<ReportOpenResult> {
   const htmlPath = join(runDir, "report.html");
   const html = await Deno.readFile(htmlPath);
   const manifest = JSON.parse(await Deno.readTextFile(join(runDir, "manifest.json")));
-  await using browser = await launchBrowser({ executable: requireChromium() });
+  await using launched = browser ? null : await launchBrowser({ executable: requireChromium() });
+  browser ??= launched!;
   const measured: ReportLoad[] = [];
   for (let i = 0; i <= loads; i++) {
     const page = await browser.newPage();
@@ -141,20 +151,45 @@ export function formatResult(r: ReportOpenResult): string {
 
 /** The command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: "string" }, loads: { type: "string", default: "5" } },
-  });
+  const usage = "usage: deno task bench:report [RUN_DIR] [--loads N] [--json FILE]";
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: "string" }, loads: { type: "string", default: "5" } },
+    });
+  } catch (e) {
+    console.error(`bench:report: ${(e as Error).message}\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const loads = Number(values.loads);
-  if (!Number.isInteger(loads) || loads < 1 || positionals.length > 1) {
-    console.error("Usage: deno task bench:report [RUN_DIR] [--loads N] [--json FILE]");
+  if (!Number.isInteger(loads) || loads < 1) {
+    console.error(
+      `bench:report: --loads: expected a positive integer, got "${values.loads}"\n${usage}`,
+    );
+    return 2;
+  }
+  if (positionals.length > 1) {
+    console.error(`bench:report: one run folder at most, got ${positionals.length}\n${usage}`);
     return 2;
   }
   let runDir = positionals[0];
   let temp: string | undefined;
   try {
-    if (!runDir) {
+    if (runDir) {
+      // The page as this version draws it, from the run's manifest (no frame is recomputed).
+      try {
+        await writeReport(runDir);
+      } catch (e) {
+        if (e instanceof RunOpenError) {
+          console.error(`bench:report: ${e.message}`);
+          return 2;
+        }
+        throw e;
+      }
+    } else {
       temp = await Deno.makeTempDir({ prefix: "fluidity-bench-report-" });
       runDir = temp;
       const started = performance.now();

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { browserTest } from "../browser/testing.ts";
+import { fakeRun } from "../report/_test_util.ts";
+import { benchReportOpen, formatResult } from "./report_open.ts";
+
+browserTest("bench:report measures what the page really loads", async (browser) => {
+  const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-report-" });
+  try {
+    await fakeRun(dir, { name: "bench-report", seed: 3, count: 6 });
+    const result = await benchReportOpen(dir, 2, browser);
+    const html = await Deno.stat(join(dir, "report.html"));
+    assert.equal(result.frames, 6);
+    assert.equal(result.htmlBytes, html.size);
+    assert.ok(result.htmlGzipBytes > 0 && result.htmlGzipBytes < result.htmlBytes);
+    assert.equal(result.loads.length, 2, "the warm-up load is not counted");
+    const files = result.median.files;
+    assert.ok(files.includes("report.html"), files.join(", "));
+    // The current frame is shown at once; the table's thumbnails wait until scrolled to.
+    assert.ok(files.filter((f) => f.startsWith("frames/")).length >= 1, files.join(", "));
+    let bytes = 0;
+    for (const f of files) bytes += (await Deno.stat(join(dir, f))).size;
+    assert.equal(result.median.bytes, bytes);
+    for (const load of result.loads) {
+      // The page marks itself drawn from its own script, before the load event can fire.
+      assert.ok(load.readyMs > 0 && load.readyMs <= load.loadMs, JSON.stringify(load));
+    }
+    assert.match(formatResult(result), /report\.html of a 6-frame run/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
