@@ -219,3 +219,39 @@ Deno.test("saveModel streams the data file: same bytes as in memory, hashed as w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("saveModel writes the weights from the graph's own memory, never one assembled copy", async () => {
+  // The streamed conversion's memory bound (issue 13): every byte written to the data file is a
+  // view of an initializer's buffer or a page of zero padding, in chunks of at most 8 MiB, so
+  // writing a model never allocates a second copy of its weights.
+  const graph = largeGraph();
+  const weightBuffers = new Set(graph.initializers.map((init) => init.data.buffer));
+  const dir = await Deno.makeTempDir({ prefix: "onnx-stream-views-" });
+  const write = Deno.FsFile.prototype.write;
+  const chunks: Uint8Array[] = [];
+  Deno.FsFile.prototype.write = function (this: Deno.FsFile, p: Uint8Array) {
+    chunks.push(p);
+    return write.call(this, p);
+  };
+  let model: Uint8Array;
+  try {
+    await saveModel(join(dir, "large.onnx"), graph, { externalData: true, sizeThreshold: 1024 });
+  } finally {
+    Deno.FsFile.prototype.write = write;
+    model = await Deno.readFile(join(dir, "large.onnx")).catch(() => new Uint8Array());
+    await Deno.remove(dir, { recursive: true });
+  }
+  // The model file itself (graph structure, no weights) is written in one piece.
+  const isModelFile = (c: Uint8Array) =>
+    c.byteLength === model.byteLength && c.every((v, i) => v === model[i]);
+  assert.equal(chunks.filter(isModelFile).length, 1, "the .onnx file is written once");
+  chunks.splice(chunks.findIndex(isModelFile), 1);
+  const dataBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+  assert.ok(dataBytes > 9 << 20, `the data file went through FsFile.write (${dataBytes} bytes)`);
+  for (const chunk of chunks) {
+    assert.ok(chunk.byteLength <= 8 << 20, `a ${chunk.byteLength}-byte write`);
+    const isWeights = weightBuffers.has(chunk.buffer);
+    const isPadding = chunk.byteLength <= 4096 && chunk.every((v) => v === 0);
+    assert.ok(isWeights || isPadding, `a ${chunk.byteLength}-byte write from a copied buffer`);
+  }
+});
