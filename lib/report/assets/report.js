@@ -161,7 +161,14 @@
       box.append(figure(
         "video",
         o.video.type === "video/mp4"
-          ? el("video", { id: "video", src: o.video.src, controls: "", loop: "", muted: "", preload: "auto" })
+          ? el("video", {
+            id: "video",
+            src: o.video.src,
+            controls: "",
+            loop: "",
+            muted: "",
+            preload: "auto",
+          })
           : el("img", { id: "video", src: o.video.src, alt: "video (GIF)" }),
       ));
     }
