@@ -277,8 +277,9 @@ export async function analyzeRun(
     };
   } catch (e) {
     progress?.stop();
+    // Descriptors saved before the stop are in the manifest: the page shows what it holds.
+    await writeReportOrWarn(dir, log);
     if (e instanceof InterruptedError) {
-      await writeReportOrWarn(dir, log);
       throw new InterruptedError(
         e.signal,
         `${saved} new descriptor(s) are saved in ${dir}; run the same command again to continue`,

@@ -141,6 +141,12 @@ export function encodePng(rgba: Uint8Array, width: number, height: number): Prom
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
 /**
+ * Largest image decoded (8192², 256 MiB of RGBA): far above any frame or picture of a run, far
+ * below what a hostile file could make the decoder allocate.
+ */
+export const MAX_PNG_PIXELS = 8192 * 8192;
+
+/**
  * Checks the PNG container (signature, chunk bounds, CRCs, IHDR first, IDAT present, IEND last)
  * so damage is reported in words instead of as a decoder's error code.
  */
@@ -169,6 +175,17 @@ function validatePng(bytes: Uint8Array, source: string): void {
       throw new PngError(source, `CRC mismatch in chunk ${type} at byte ${at} (corrupt data)`);
     }
     if (first && type !== "IHDR") throw new PngError(source, "first chunk is not IHDR");
+    if (first) {
+      // A few hundred bytes can claim a 65535² image: refuse before the decoder allocates it.
+      const width = view.getUint32(at + 8);
+      const height = view.getUint32(at + 12);
+      if (width * height > MAX_PNG_PIXELS) {
+        throw new PngError(
+          source,
+          `${width}×${height} pixels, more than the ${MAX_PNG_PIXELS} this project decodes`,
+        );
+      }
+    }
     first = false;
     if (type === "IDAT") sawIdat = true;
     if (type === "IEND") break;

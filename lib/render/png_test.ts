@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import pngCodec from "imagescript/png/node.js";
+import { crc32 } from "node:zlib";
 import {
   colorToBytes,
   colorToHex,
   decodePng,
   encodePng,
   imageToRgba,
+  MAX_PNG_PIXELS,
   PngError,
   readPng,
   unitToByte,
@@ -193,4 +195,23 @@ Deno.test("readPng reports the path of a corrupt file", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("decodePng refuses a PNG whose header claims more than MAX_PNG_PIXELS, before decoding", async () => {
+  const png = await encodePng(randomBytes(4 * 4 * 4, 3), 4, 4);
+  const claim = (width: number, height: number) => {
+    const forged = png.slice();
+    const view = new DataView(forged.buffer);
+    view.setUint32(16, width);
+    view.setUint32(20, height);
+    view.setUint32(29, crc32(forged.subarray(12, 29)) >>> 0); // IHDR's CRC, kept valid
+    return forged;
+  };
+  await assert.rejects(
+    () => decodePng(claim(20000, 20000), "bomb.png"),
+    /bomb\.png: not a valid PNG: 20000×20000 pixels, more than the 67108864/,
+  );
+  // The same forgery at the file's true size decodes: only the claim was refused.
+  assert.equal((await decodePng(claim(4, 4), "ok.png")).width, 4);
+  assert.equal(MAX_PNG_PIXELS, 8192 * 8192);
 });

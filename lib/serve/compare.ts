@@ -101,7 +101,10 @@ export class Comparer {
   /** Compares B against A with `compareRuns`. */
   compare(a: ViewerRun, b: ViewerRun): Promise<ViewerComparison> {
     return this.#comparisons.get(this.#key(a, b), async () => {
-      const result = await compareRuns(a.run, b.run, { tolerance: this.#tolerance });
+      const result = withRunPaths(
+        await compareRuns(a.run, b.run, { tolerance: this.#tolerance }),
+        [a, b],
+      );
       const text = (changes: RunComparison["diffs"]["spec"]) => changes.map(formatChange);
       return {
         a: a.path,
@@ -128,26 +131,52 @@ export class Comparer {
     index: number,
     readFrame: (run: ViewerRun, file: string) => Promise<Uint8Array | null>,
   ): Promise<DiffPicture> {
+    // Only pictures are kept: a missing or damaged file may be put right without the manifest
+    // changing, and must then be read again.
     return this.#pictures.get(`${this.#key(a, b)}#${index}`, async () => {
       const frames = [a, b].map((r) => r.run.manifest.frames.find((f) => f.index === index));
-      if (!frames[0] || !frames[1]) return { error: `frame ${index} is not in both runs` };
+      if (!frames[0] || !frames[1]) throw new NoPicture(`frame ${index} is not in both runs`);
       const bytes = await Promise.all([a, b].map((r, i) => readFrame(r, frames[i]!.file)));
-      if (!bytes[0] || !bytes[1]) return { error: `frame ${index}: file missing` };
+      if (!bytes[0] || !bytes[1]) throw new NoPicture(`frame ${index}: file missing`);
       let images;
       try {
         images = await Promise.all(bytes.map((x, i) => decodePng(x!, frames[i]!.file)));
       } catch (e) {
-        return { error: (e as Error).message };
+        throw new NoPicture((e as Error).message);
       }
       const c = compareImages(images[0], images[1], {
         pixelThreshold: this.#tolerance.pixelThreshold,
       });
-      if (!c.sameSize) return { error: c.message };
+      if (!c.sameSize) throw new NoPicture(c.message);
       return {
         png: await encodePng(c.diffImage!, c.width, c.height),
         width: c.width,
         height: c.height,
       };
+    }).catch((e) => {
+      if (e instanceof NoPicture) return { error: e.message };
+      throw e;
     });
   }
+}
+
+/** Why a diff picture cannot be drawn (not kept in the cache, unlike a picture). */
+class NoPicture extends Error {}
+
+/**
+ * The comparison with every mention of a run's folder on this machine replaced by its run path:
+ * the engine's messages name files by their full path, which is the server's business alone.
+ */
+function withRunPaths(result: RunComparison, runs: readonly ViewerRun[]): RunComparison {
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      return runs.reduce((text, run) => text.replaceAll(run.run.dir, run.path), value);
+    }
+    if (Array.isArray(value)) return value.map(scrub);
+    if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+    }
+    return value; // numbers (Infinity included), typed arrays, null
+  };
+  return scrub(result) as RunComparison;
 }

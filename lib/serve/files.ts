@@ -117,6 +117,8 @@ export async function fileResponse(path: string, req: Request): Promise<Response
   }
   const size = info.size;
   const headers = baseHeaders(contentTypeOf(path));
+  // A file of a run is data, never a document: even opened on its own it may run nothing.
+  headers.set("Content-Security-Policy", "default-src 'none'; sandbox");
   headers.set("Accept-Ranges", "bytes");
   // Frames are content-addressed but the pictures and video are rewritten as a run goes on.
   headers.set("Cache-Control", "no-cache");

@@ -165,10 +165,12 @@ export async function scanRuns(
 /**
  * The files of a run the viewer may serve, relative to the run folder: `manifest.json` and what
  * the manifest references (frames, identity reference faces, contact sheet, path plot, grid,
- * identity plot, video). Nothing else: no lock file, temporary file or stray file of the folder.
- * A reference that is absolute, climbs with `..` or names a hidden file is left out.
+ * identity plot, video), and of those only `.png`, `.gif` and `.mp4` files. Nothing else: no
+ * lock file, temporary file, stray file or page of the folder. A reference that is absolute,
+ * climbs with `..`, names a hidden file or has another extension is left out.
  */
 export function servedFiles(manifest: Manifest): Set<string> {
+  const SERVED_MEDIA = /\.(png|gif|mp4)$/;
   const outputs = manifest.outputs;
   const candidates = [
     MANIFEST_FILE,
@@ -188,7 +190,11 @@ export function servedFiles(manifest: Manifest): Set<string> {
     const normal = normalize(file);
     const parts = normal.split("/");
     if (parts.some((p) => p === ".." || p === "." || p.startsWith("."))) continue;
-    files.add(parts.join("/"));
+    const name = parts.join("/");
+    // A manifest is data from wherever the run came from: whatever it names, only pictures,
+    // videos and the manifest itself go out, never a page or script of the folder's.
+    if (name !== MANIFEST_FILE && !SERVED_MEDIA.test(name)) continue;
+    files.add(name);
   }
   return files;
 }

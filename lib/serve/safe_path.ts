@@ -52,6 +52,8 @@ export function rawPathOf(url: string): string {
 
 function checkSegment(segment: string): string | null {
   if (segment === "." || segment === "..") return `"${segment}" segment`;
+  // The scan never lists hidden folders (staging, editors' and tools' own): nor is one served.
+  if (segment.startsWith(".")) return "hidden name";
   if (segment.includes("/") || segment.includes("\\")) return "slash inside a segment";
   if (segment.includes("\0")) return "NUL character";
   // A drive letter would make join() on Windows leave the root.
@@ -62,7 +64,7 @@ function checkSegment(segment: string): string | null {
 /**
  * Checks a raw URL path (`/runs/x/frames/a.png`, still percent-encoded) and decodes its
  * segments. Refused: backslashes, encoded slashes or backslashes (`%2F`, `%5C`), NUL (`%00`),
- * `.`/`..` segments in any encoding, empty segments (`//`, which an absolute path smuggled after
+ * `.`/`..` segments in any encoding, hidden names (`.x`), empty segments (`//`, which an absolute path smuggled after
  * a prefix produces), drive letters and undecodable escapes.
  */
 export function parseRequestPath(raw: string): SafePath | PathRefusal {

@@ -54,11 +54,13 @@ Deno.test("parseRequestPath decodes ordinary paths into segments", () => {
     segments: ["runs", "exp"],
     trailingSlash: true,
   });
-  // A dot inside a name is no dot segment.
-  assert.deepEqual(parseRequestPath("/runs/..a/b.."), {
-    segments: ["runs", "..a", "b.."],
+  // A dot inside or at the end of a name is no dot segment; a leading one is a hidden name.
+  assert.deepEqual(parseRequestPath("/runs/a..b/b.."), {
+    segments: ["runs", "a..b", "b.."],
     trailingSlash: false,
   });
+  const hidden = parseRequestPath("/runs/exp/.staging/x");
+  assert.ok(isRefusal(hidden) && hidden.status === 400, JSON.stringify(hidden));
 });
 
 Deno.test("parseRunPath: relative run paths only", () => {

@@ -188,8 +188,6 @@ Deno.test("serve: only files the manifest references: no lock, temp or stray fil
   await withResults(async (r, get) => {
     for (
       const path of [
-        `/runs/${r.complete}/.lock`,
-        `/runs/${r.complete}/.manifest.json.tmp`,
         `/runs/${r.complete}/notes.txt`,
         `/runs/${r.complete}/frames`,
         `/runs/${r.complete}/frames/${"0".repeat(64)}.png`,
@@ -202,6 +200,12 @@ Deno.test("serve: only files the manifest references: no lock, temp or stray fil
       const response = await get(path);
       await response.body?.cancel();
       assert.equal(response.status, 404, path);
+    }
+    // Hidden names (the lock, temporary files) are refused before any folder is looked at.
+    for (const path of [`/runs/${r.complete}/.lock`, `/runs/${r.complete}/.manifest.json.tmp`]) {
+      const response = await get(path);
+      await response.body?.cancel();
+      assert.equal(response.status, 400, path);
     }
     // A damaged manifest: nothing of its folder is served, and the answer says why.
     const damaged = await get(`/runs/${r.invalid}/manifest.json`);
@@ -418,5 +422,68 @@ Deno.test("serve: /favicon.ico is an empty 204, not a 404 a browser would log as
     assert.equal(response.status, 204);
     assert.equal(await response.text(), "");
     assert.equal((await get("/favicon.ico/x")).status, 404);
+  });
+});
+
+Deno.test("serve: a manifest naming a page, script or other non-picture as an output gets it refused", async () => {
+  await withResults(async (r, get) => {
+    const dir = join(r.root, r.complete);
+    const page = "<script>document.title = 'owned'</script>";
+    for (const name of ["evil.HTML", "evil.html", "x.js", "x.svg", "notes.txt"]) {
+      await Deno.writeTextFile(join(dir, name), page);
+      await editManifest(dir, (m) => {
+        (m.outputs as Record<string, unknown>).contactSheet = name;
+      });
+      const response = await get(`/runs/${r.complete}/${name}`);
+      await response.body?.cancel();
+      assert.equal(response.status, 404, name);
+    }
+    // What is served of a run is data: even opened alone it can run nothing.
+    const frame = await get(`/runs/${r.complete}/${r.completeManifest.frames[0].file}`);
+    await frame.body?.cancel();
+    assert.equal(frame.status, 200);
+    assert.equal(frame.headers.get("content-security-policy"), "default-src 'none'; sandbox");
+  });
+});
+
+Deno.test("serve: hidden folders are neither listed nor served, as paths or as compare runs", async () => {
+  await withResults(async (r, get) => {
+    const hidden = join(r.root, "exp", ".staging");
+    await Deno.mkdir(join(r.root, "exp", ".staging"), { recursive: true });
+    await new Deno.Command("cp", { args: ["-r", join(r.root, r.complete), join(hidden, "x")] })
+      .output();
+    assert.ok(![...(await runs(get)).keys()].some((p) => p.includes(".staging")));
+    for (
+      const path of [
+        "/runs/exp/.staging/x/manifest.json",
+        `/api/compare?a=exp/.staging/x&b=${r.complete}`,
+      ]
+    ) {
+      const response = await get(path);
+      await response.body?.cancel();
+      assert.equal(response.status, 400, path);
+    }
+  });
+});
+
+Deno.test("serve: compare answers name files by run path, never by the server's folders", async () => {
+  await withResults(async (r, get) => {
+    const run = await openRun(join(r.root, r.other));
+    const missing = join(run.dir, run.manifest.frames[1].file);
+    const bytes = await Deno.readFile(missing);
+    await Deno.remove(missing);
+    const text = await (await get(`/api/compare?a=${r.complete}&b=${r.other}`)).text();
+    assert.match(text, /missing/);
+    assert.ok(!text.includes(r.root), `the answer names ${r.root}: ${text.slice(0, 400)}`);
+    assert.match(text, new RegExp(`${r.other}/frames/`));
+    // A diff picture that could not be drawn is not kept: put the file back and it is drawn.
+    const diff = `/api/compare/diff.png?a=${r.complete}&b=${r.other}&frame=1`;
+    const before = await get(diff);
+    await before.body?.cancel();
+    assert.equal(before.status, 404);
+    await Deno.writeFile(missing, bytes);
+    const after = await get(diff);
+    await after.body?.cancel();
+    assert.equal(after.status, 200);
   });
 });
