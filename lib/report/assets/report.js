@@ -337,7 +337,12 @@
         axes: [{ label: "frame", incrs: FRAME_TICKS }, {}],
         // A vertical line at the frame shown; no horizontal line (it would look like a value).
         cursor: { y: false, drag: { x: false, y: false } },
-        series: [{ label: "frame" }, ...series],
+        series: [
+          { label: "frame" },
+          ...series.map((
+            one,
+          ) => (data.frames.some((f) => f.seed !== undefined) ? { gaps: seedGaps, ...one } : one)),
+        ],
         // uPlot lays a chart out after it is made: only then can its cursor be put on a frame.
         hooks: { ready: [syncCursor] },
       },
@@ -349,6 +354,30 @@
       if (plot.cursor.idx !== null && plot.cursor.idx !== undefined) show(plot.cursor.idx);
     });
     return plot;
+  }
+
+  // A multi-seed run's frames go seed after seed along one axis: a line must not join one seed's
+  // last colour to the next seed's first, so every series breaks where the seed changes.
+  function seedGaps(u, _series, first, last, nullGaps) {
+    const x = u.data[0];
+    const gaps = nullGaps.map((g) => [...g]);
+    for (let i = Math.max(first, 1); i <= last; i++) {
+      if (data.frames[i].seed !== data.frames[i - 1].seed) {
+        gaps.push([
+          Math.round(u.valToPos(x[i - 1], "x", true)),
+          Math.round(u.valToPos(x[i], "x", true)),
+        ]);
+      }
+    }
+    // uPlot clips with the gaps in order and apart: sort, and merge those that touch.
+    gaps.sort((a, b) => a[0] - b[0]);
+    const merged = [];
+    for (const gap of gaps) {
+      const previous = merged[merged.length - 1];
+      if (previous && gap[0] <= previous[1]) previous[1] = Math.max(previous[1], gap[1]);
+      else merged.push(gap);
+    }
+    return merged;
   }
 
   function renderCharts() {
