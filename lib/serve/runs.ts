@@ -5,6 +5,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { join, normalize } from "node:path";
 import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
 import { parseManifest, RunOpenError } from "../compare/run_folder.ts";
@@ -114,8 +115,37 @@ export async function readRunManifest(
     if (e instanceof Deno.errors.NotFound) return null;
     throw new RunOpenError("invalid", source, `${source}: cannot read (${(e as Error).name})`);
   }
-  return parseManifest(text, source);
+  // Reading is cheap, checking a long run's manifest against the schema is not: every poll of
+  // every open page asks, so a manifest whose text is unchanged is not checked again.
+  const digest = createHash("sha1").update(text).digest("hex");
+  const known = manifestCache.get(real);
+  if (known && known.digest === digest && known.source === source) {
+    manifestCache.delete(real);
+    manifestCache.set(real, known);
+    if (known.manifest instanceof RunOpenError) throw known.manifest;
+    return known.manifest;
+  }
+  let manifest: Manifest | RunOpenError;
+  try {
+    manifest = parseManifest(text, source);
+  } catch (e) {
+    if (!(e instanceof RunOpenError)) throw e;
+    manifest = e;
+  }
+  manifestCache.set(real, { digest, source, manifest });
+  while (manifestCache.size > MANIFEST_CACHE_SIZE) {
+    manifestCache.delete(manifestCache.keys().next().value!);
+  }
+  if (manifest instanceof RunOpenError) throw manifest;
+  return manifest;
 }
+
+/** Manifests kept checked, by real path, with a digest of the text they were read from. */
+const MANIFEST_CACHE_SIZE = 256;
+const manifestCache = new Map<
+  string,
+  { digest: string; source: string; manifest: Manifest | RunOpenError }
+>();
 
 /**
  * Finds the runs under `root`: every folder, down to `maxDepth` levels, holding a

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Manifest } from "../experiments/manifest.ts";
 import { editManifest, makeTestResults } from "./_test_util.ts";
-import { scanRuns, servedFiles, summarize } from "./runs.ts";
+import { readRunManifest, scanRuns, servedFiles, summarize } from "./runs.ts";
+import { RunOpenError } from "../compare/run_folder.ts";
 
 Deno.test("scanRuns: runs down to the depth limit, hidden folders and symlinks skipped, invalid ones listed", async () => {
   const r = await makeTestResults();
@@ -87,5 +88,33 @@ Deno.test("servedFiles: the manifest's references only, never climbing or hidden
     );
   } finally {
     await Deno.remove(r.root, { recursive: true });
+  }
+});
+
+Deno.test("readRunManifest checks a manifest once while its text is unchanged, again when it changes", async () => {
+  const results = await makeTestResults();
+  try {
+    const root = await Deno.realPath(results.root);
+    const segments = results.running.split("/");
+    const first = await readRunManifest(root, segments);
+    assert.ok(first);
+    assert.equal(
+      await readRunManifest(root, segments),
+      first,
+      "unchanged: the same checked object",
+    );
+    await editManifest(join(root, results.running), (m) => {
+      m.updatedAt = "2025-01-01T00:09:00.000Z"; // same length: only the text tells
+    });
+    const second = await readRunManifest(root, segments);
+    assert.notEqual(second, first);
+    assert.equal(second!.updatedAt, "2025-01-01T00:09:00.000Z");
+    // A manifest that turns bad is refused, also when asked again.
+    await Deno.writeTextFile(join(root, results.running, "manifest.json"), "{}");
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(() => readRunManifest(root, segments), RunOpenError);
+    }
+  } finally {
+    await Deno.remove(results.root, { recursive: true });
   }
 });
