@@ -448,9 +448,16 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     `finished frame(s) in ${dir} are kept and will not be recomputed`;
   const write = (path: string, data: Uint8Array) =>
     writeRunFile(path, data, diskAdvice(), options.writeFile);
-  // report.html is remade from the manifest just written, whether the run completed or stopped;
-  // it never fails the run (see writeReportOrWarn).
-  const report = () => writeReportOrWarn(dir, log, { write: options.writeFile });
+  // report.html is remade from the manifest just written, after every batch (a report opened
+  // from the file system shows the frames so far on reload) and when the run completes or stops.
+  // It never fails the run (see writeReportOrWarn), and a failure is said once, not per batch.
+  let reportWarned = false;
+  const report = async () => {
+    const quiet = reportWarned ? () => {} : log;
+    if (await writeReportOrWarn(dir, quiet, { write: options.writeFile }) === null) {
+      reportWarned = true;
+    }
+  };
   const identity = await startRunIdentity(
     {
       spec: resolved,
@@ -556,6 +563,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
         computed += batch.length;
         progress.update(computed);
         await save();
+        await report();
       }
       progress.finish();
     }

@@ -164,12 +164,41 @@ Deno.test("a finished run writes report.html from its manifest; a report that ca
     });
     assert.equal(manifest.status, "complete");
     assert.equal((await readDiskManifest(dir)).status, "complete");
-    const warning = lines.find((l) => l.includes(REPORT_FILE));
+    const warnings = lines.filter((l) => l.includes(REPORT_FILE));
+    assert.equal(warnings.length, 1, `said once, not per batch: ${warnings.join("\n")}`);
     assert.match(
-      warning ?? "",
+      warnings[0],
       /^warning: .*report\.html was not written \(No space left on device.*deno task report /,
     );
     await assert.rejects(Deno.stat(join(dir, REPORT_FILE)), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("report.html follows the run batch by batch, as its manifest on disk stood", async () => {
+  await withTempDir(async (dir) => {
+    const pages: { report: ReturnType<typeof reportData>; manifest: Manifest }[] = [];
+    await runExperiment({ ...spec, batch: 2, frames: { count: 4 } }, {
+      out: dir,
+      deps: fakeDeps().deps,
+      log: () => {},
+      progressWriter: quietWriter,
+      writeFile: async (path, data) => {
+        if (path.endsWith(REPORT_FILE)) {
+          const html = new TextDecoder().decode(data);
+          pages.push({
+            report: JSON.parse(/id="report-data">([^<]*)</.exec(html)![1]),
+            manifest: await readDiskManifest(dir),
+          });
+        }
+        await writeFileAtomic(path, data);
+      },
+    });
+    // 4 frames in batches of 2: a page after each batch, then the complete run's.
+    assert.deepEqual(
+      pages.map((p) => [p.report.status, p.report.frames.length]),
+      [["running", 2], ["running", 4], ["complete", 4]],
+    );
+    for (const page of pages) assert.deepEqual(page.report, reportData(page.manifest));
   });
 });
 
