@@ -492,6 +492,10 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       `≤ ${batch.size} (${batch.source}), ${resolved.steps} steps, on ${model.device} (${model.threads} threads)`,
   );
 
+  // Records a stop (status, error, the frames saved) in the manifest and report, then rethrows.
+  const stop = (e: unknown) =>
+    recordStop(e, manifest, save, dir, ctx.planned, plan.length, () => saved, diskAdvice, report);
+
   const size = model.imageSize;
   const pixels = new Map<number, Uint8Array>();
   const samplingStarted = performance.now();
@@ -571,17 +575,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   } catch (e) {
     // Close the progress line, so the message that follows starts on a line of its own.
     progress?.stop();
-    await recordStop(
-      e,
-      manifest,
-      save,
-      dir,
-      ctx.planned,
-      plan.length,
-      () => saved,
-      diskAdvice,
-      report,
-    );
+    await stop(e);
   }
   const samplingMs = performance.now() - samplingStarted;
 
@@ -617,17 +611,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
     const error = !(e instanceof DiskFullError) && isDiskFull(e)
       ? new DiskFullError(dir, diskAdvice(), { cause: e })
       : e;
-    await recordStop(
-      error,
-      manifest,
-      save,
-      dir,
-      ctx.planned,
-      plan.length,
-      () => saved,
-      diskAdvice,
-      report,
-    );
+    await stop(error);
   }
   await report();
   return { dir, manifest };
