@@ -8,42 +8,38 @@
  */
 
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
-import type { IdentitySummary } from "../identity/records.ts";
+import { inShard } from "../experiments/shard.ts";
 import { createPath } from "../paths/factory.ts";
 import { sampleUniformTime } from "../paths/sample.ts";
 
 /** Points of the path line the page draws: enough for a smooth curve, few enough to stay light. */
 export const PATH_LINE_POINTS = 256;
 
-/** One frame as the report shows it. */
-export interface ReportFrame {
-  /** Position in the run. */
-  index: number;
-  /** Multi-seed runs: the frame's seed. */
-  seed?: string;
-  /** Multi-seed runs: the colour's position (grid column). */
-  colorIndex?: number;
-  /** Path time, null for an explicit colour. */
-  t: number | null;
-  /** Label from the spec. */
-  label?: string;
-  /** Injected colour [r, g, b] in [0, 1]. */
-  color: [number, number, number];
-  /** Mean output colour [r, g, b] in [0, 1]. */
-  meanColor: [number, number, number];
-  /** PNG, relative to the run folder (or a `data:` URL in an inlined report). */
-  src: string;
-  /** SHA-256 of the PNG. */
-  sha256: string;
-  /** Image size. */
-  width: number;
-  /** Image height. */
-  height: number;
-  /** RMS RGB distance to the previous frame along the path (null: first frame). */
-  distanceToPrevious: number | null;
-  /** Identity distances (absent without identity). */
-  identity?: { toReference: number; toPrevious: number | null };
-}
+/**
+ * One frame as the report shows it: the manifest's own fields, its PNG as `src` (relative to the
+ * run folder), and of its identity record only the distances (descriptors are not shown).
+ */
+export type ReportFrame =
+  & Pick<
+    ManifestFrame,
+    | "index"
+    | "seed"
+    | "colorIndex"
+    | "t"
+    | "label"
+    | "color"
+    | "meanColor"
+    | "sha256"
+    | "width"
+    | "height"
+    | "distanceToPrevious"
+  >
+  & {
+    /** The frame's PNG, relative to the run folder. */
+    src: string;
+    /** Identity distances (absent without identity). */
+    identity?: { toReference: number; toPrevious: number | null };
+  };
 
 /** Everything a report page draws (embedded in the page as JSON). */
 export interface ReportData {
@@ -69,7 +65,7 @@ export interface ReportData {
   summary: Manifest["summary"];
   /** Warnings recorded in the manifest. */
   warnings: string[];
-  /** Pictures, relative to the run folder or `data:` URLs; null when not made. */
+  /** Pictures, relative to the run folder; null when not made. */
   outputs: {
     contactSheet: string | null;
     pathPlot: string | null;
@@ -103,9 +99,11 @@ export function plannedFrames(manifest: Manifest): number {
     : frames.count;
   const total = perSeed * (manifest.spec.seeds?.length ?? 1);
   const shard = manifest.shard;
-  const planned = shard
-    ? (shard.index < total ? Math.floor((total - 1 - shard.index) / shard.count) + 1 : 0)
-    : total;
+  let planned = total;
+  if (shard) {
+    planned = 0;
+    for (let i = 0; i < total; i++) if (inShard(i, shard)) planned++;
+  }
   return Math.max(planned, manifest.frames.length);
 }
 
@@ -195,9 +193,4 @@ export function reportData(manifest: Manifest): ReportData {
     pathLine: pathLine(manifest),
     frames: [...manifest.frames].sort((a, b) => a.index - b.index).map(reportFrame),
   };
-}
-
-/** The identity summary of a report, if any. */
-export function identityOf(data: ReportData): IdentitySummary | null {
-  return data.summary?.identity ?? null;
 }

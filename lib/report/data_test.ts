@@ -4,7 +4,7 @@ import type { Manifest } from "../experiments/manifest.ts";
 import { runExperiment } from "../experiments/runner.ts";
 import type { ExperimentInput } from "../experiments/spec.ts";
 import { fakeEmbedder } from "../identity/_fake_embedder.ts";
-import { identityOf, PATH_LINE_POINTS, pathLine, plannedFrames, reportData } from "./data.ts";
+import { PATH_LINE_POINTS, pathLine, plannedFrames, reportData } from "./data.ts";
 
 const spec = {
   name: "report-data",
@@ -62,7 +62,7 @@ Deno.test("reportData: a single-seed run's frames, pictures, model and path line
   assert.deepEqual(data.outputs.video, { src: "video.gif", type: "image/gif" });
   assert.equal(data.outputs.identityPlot, null);
   assert.equal(data.embedder, null);
-  assert.equal(identityOf(data), null);
+  assert.equal(data.summary?.identity, undefined);
   assert.deepEqual(data.model.sha256, {
     "unet.onnx": "1".repeat(64),
     "vqvae_decoder.onnx": "2".repeat(64),
@@ -150,7 +150,7 @@ Deno.test("reportData: identity distances without descriptors, the embedder and 
     threshold: manifest.identity!.embedder.threshold,
   });
   assert.equal(data.outputs.identityPlot, "identity_plot.png");
-  assert.deepEqual(identityOf(data), manifest.summary!.identity);
+  assert.deepEqual(data.summary!.identity, manifest.summary!.identity);
 });
 
 Deno.test("pathLine: null for explicit colours; reportData keeps their labels and null times", async () => {

@@ -6,7 +6,6 @@
  */
 
 export {
-  identityOf,
   PATH_LINE_POINTS,
   pathLine,
   plannedFrames,
