@@ -357,7 +357,7 @@ export async function mergeShards(
       advice,
     );
     // The merged run's page, as a single-process run has one (a failure to write it only warns).
-    await writeReportOrWarn(out, log);
+    await writeReportOrWarn(out, log, { manifest });
     return { dir: out, manifest };
   } finally {
     await lock?.release();

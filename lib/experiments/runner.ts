@@ -46,6 +46,7 @@ import { InterruptedError, throwIfInterrupted } from "./interrupt.ts";
 import { acquireLock, type Lock } from "../util/lock.ts";
 import { formatShard, inShard, isShard, type Shard, SHARD_ALLOWED } from "./shard.ts";
 import { identityWanted, startRunIdentity } from "../identity/run_identity.ts";
+import type { IdentitySummary } from "../identity/records.ts";
 import { referenceKeys } from "../identity/tracker.ts";
 import { writeReportOrWarn } from "../report/write.ts";
 
@@ -451,12 +452,13 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   // report.html is remade from the manifest just written, after every batch (a report opened
   // from the file system shows the frames so far on reload) and when the run completes or stops.
   // It never fails the run (see writeReportOrWarn), and a failure is said once, not per batch.
+  // `written` is the manifest just saved; without it (after a stop, whose save may have failed)
+  // the page is made from the file on disk.
   let reportWarned = false;
-  const report = async () => {
+  const report = async (written?: Manifest) => {
     const quiet = reportWarned ? () => {} : log;
-    if (await writeReportOrWarn(dir, quiet, { write: options.writeFile }) === null) {
-      reportWarned = true;
-    }
+    const options_ = { write: options.writeFile, manifest: written };
+    if (await writeReportOrWarn(dir, quiet, options_) === null) reportWarned = true;
   };
   const identity = await startRunIdentity(
     {
@@ -567,7 +569,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
         computed += batch.length;
         progress.update(computed);
         await save();
-        await report();
+        await report(manifest);
       }
       progress.finish();
     }
@@ -580,6 +582,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
   const samplingMs = performance.now() - samplingStarted;
 
   const frames = entries.filter((e): e is ManifestFrame => e !== undefined);
+  let identitySummary: IdentitySummary | null | undefined;
   try {
     if (!shard) {
       // A shard has no neighbours' pixels and makes no pictures: merge does both.
@@ -587,20 +590,21 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       fillDistances(entries, pixels);
       // Identity first: grid.png prints its numbers.
       const identityPlot = identity ? await identity.finish(plan, frames, pixels) : null;
+      identitySummary = identity?.tracker.summary(frames);
       const pictures = await makePictures(
         resolved,
         pictureFrames,
         dir,
         deps,
         log,
-        gridIdentityNumbers(frames, identity?.tracker.summary(frames)),
+        gridIdentityNumbers(frames, identitySummary),
       );
       manifest.outputs = pictures.outputs;
       if (identity) manifest.outputs.identityPlot = identityPlot;
       warnings.push(...pictures.warnings);
     }
     manifest.summary = runSummary(frames, plan.length, samplingMs);
-    const identitySummary = identity?.tracker.summary(frames);
+    // A shard computes no identity numbers (merge has no model): nothing was summed above.
     if (identitySummary) manifest.summary.identity = identitySummary;
     if (identity) log(identity.costLine());
     manifest.status = "complete";
@@ -613,7 +617,7 @@ async function runWithModel(ctx: RunContext): Promise<RunResult> {
       : e;
     await stop(error);
   }
-  await report();
+  await report(manifest);
   return { dir, manifest };
 }
 

@@ -7,7 +7,8 @@ import { type Manifest, MANIFEST_FILE, writeManifest } from "./manifest.ts";
 import { meanColor, pearson, rmsDistance } from "./metrics.ts";
 import { defaultRunDir, evenlySpaced, runExperiment, specHash, utcStamp } from "./runner.ts";
 import { type ExperimentInput, resolveExperiment, SpecError } from "./spec.ts";
-import { reportData } from "../report/data.ts";
+import { embeddedReportData, readReportData } from "../report/_read_report.ts";
+import { type ReportData, reportData } from "../report/data.ts";
 import { REPORT_FILE } from "../report/write.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 
@@ -144,8 +145,7 @@ Deno.test("a finished run writes report.html from its manifest; a report that ca
   await withTempDir(async (dir) => {
     const { result } = run(spec, dir);
     const { manifest } = await result;
-    const report = await Deno.readTextFile(join(dir, REPORT_FILE));
-    const embedded = JSON.parse(/id="report-data">([^<]*)</.exec(report)![1]);
+    const embedded = await readReportData(dir);
     assert.deepEqual(embedded, reportData(await readDiskManifest(dir)));
     assert.equal(embedded.status, "complete");
     assert.equal(embedded.frames.length, manifest.frames.length);
@@ -176,7 +176,7 @@ Deno.test("a finished run writes report.html from its manifest; a report that ca
 
 Deno.test("report.html follows the run batch by batch, as its manifest on disk stood", async () => {
   await withTempDir(async (dir) => {
-    const pages: { report: ReturnType<typeof reportData>; manifest: Manifest }[] = [];
+    const pages: { report: ReportData; manifest: Manifest }[] = [];
     await runExperiment({ ...spec, batch: 2, frames: { count: 4 } }, {
       out: dir,
       deps: fakeDeps().deps,
@@ -186,7 +186,7 @@ Deno.test("report.html follows the run batch by batch, as its manifest on disk s
         if (path.endsWith(REPORT_FILE)) {
           const html = new TextDecoder().decode(data);
           pages.push({
-            report: JSON.parse(/id="report-data">([^<]*)</.exec(html)![1]),
+            report: embeddedReportData(html),
             manifest: await readDiskManifest(dir),
           });
         }
@@ -216,11 +216,7 @@ Deno.test("a failed run keeps the finished batches and resumes from there", asyn
       "no temporary files or lock left behind",
     );
     // The report shows the stopped run as its manifest records it.
-    const report = await Deno.readTextFile(join(dir, REPORT_FILE));
-    assert.deepEqual(
-      JSON.parse(/id="report-data">([^<]*)</.exec(report)![1]),
-      reportData(partial),
-    );
+    assert.deepEqual(await readReportData(dir), reportData(partial));
     const resumed = run(spec, dir);
     const manifest = (await resumed.result).manifest;
     assert.deepEqual(resumed.log.samples.map((s) => s.colors.length), [3, 1]);

@@ -891,7 +891,7 @@ function resolveSeeds(
 }
 
 /** Frames per seed: the path's samples, the listed times, or the listed frames. */
-function framesPerSeed(frames: ResolvedFrames): number {
+export function framesPerSeed(frames: ResolvedFrames): number {
   return Array.isArray(frames) ? frames.length : "t" in frames ? frames.t.length : frames.count;
 }
 

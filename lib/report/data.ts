@@ -9,6 +9,7 @@
 
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
 import { inShard } from "../experiments/shard.ts";
+import { framesPerSeed, runSeeds } from "../experiments/spec.ts";
 import { createPath } from "../paths/factory.ts";
 import { sampleUniformTime } from "../paths/sample.ts";
 
@@ -49,7 +50,7 @@ export interface ReportData {
   runId: string;
   /** Manifest status. */
   status: Manifest["status"];
-  /** Frames planned (the spec's count × seeds once known; else frames so far). */
+  /** Frames the run (or shard) will have: see {@link plannedFrames}. */
   planned: number;
   /** Last manifest write. */
   updatedAt: string;
@@ -91,13 +92,7 @@ export interface ReportData {
  */
 export function plannedFrames(manifest: Manifest): number {
   if (manifest.summary) return manifest.summary.frames;
-  const frames = manifest.spec.frames;
-  const perSeed = Array.isArray(frames)
-    ? frames.length
-    : "t" in frames
-    ? frames.t.length
-    : frames.count;
-  const total = perSeed * (manifest.spec.seeds?.length ?? 1);
+  const total = framesPerSeed(manifest.spec.frames) * runSeeds(manifest.spec).length;
   const shard = manifest.shard;
   let planned = total;
   if (shard) {

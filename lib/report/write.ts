@@ -1,7 +1,8 @@
 /**
  * Writing a run's `report.html` beside its manifest. The report is a view derived from
- * `manifest.json` alone, remade whenever the manifest changes (end of a run, `analyze`, `merge`,
- * `deno task report`); it is not listed in the manifest's `outputs`, so manifests (and the
+ * `manifest.json` alone: a run rewrites it after every batch and when it completes or stops,
+ * `analyze` and `merge` after they write the manifest, and `deno task report` remakes it. It is
+ * not listed in the manifest's `outputs`, so manifests (and the
  * snapshots made from them) stay exactly as they were, and a report never needs a frame
  * recomputed.
  *
@@ -10,6 +11,7 @@
 
 import { join } from "node:path";
 import { openRun } from "../compare/run_folder.ts";
+import type { Manifest } from "../experiments/manifest.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { reportData } from "./data.ts";
 import { reportHtml } from "./page.ts";
@@ -21,6 +23,11 @@ export const REPORT_FILE = "report.html";
 export interface WriteReportOptions {
   /** Writes the file; default {@link writeFileAtomic} (temporary file + rename). */
   write?: (path: string, data: Uint8Array) => Promise<void>;
+  /**
+   * The manifest just written to `runDir` by the caller (the runner after a batch, `analyze`,
+   * `merge`): the page is made from it instead of reading and checking the file again.
+   */
+  manifest?: Manifest;
 }
 
 const encoder = new TextEncoder();
@@ -36,7 +43,9 @@ export async function writeReport(
   runDir: string,
   options: WriteReportOptions = {},
 ): Promise<string> {
-  const { dir, manifest } = await openRun(runDir);
+  const { dir, manifest } = options.manifest
+    ? { dir: runDir, manifest: options.manifest }
+    : await openRun(runDir);
   const path = join(dir, REPORT_FILE);
   await (options.write ?? writeFileAtomic)(path, encoder.encode(reportHtml(reportData(manifest))));
   return path;
