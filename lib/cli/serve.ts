@@ -8,6 +8,7 @@
 import {
   type CliIo,
   EXIT_OK,
+  EXIT_USAGE,
   parseStrict,
   reportCliError,
   UsageError,
@@ -121,8 +122,7 @@ export async function main(
       host,
       port,
       maxDepth,
-      // A name bound on purpose to another interface is reached under names we cannot know.
-      allowedHosts: loopback ? [...LOOPBACK_HOSTS, host] : "any",
+      allowedHosts: allowedHostsFor(host),
       signal: controller.signal,
       onListen: ({ url }) => out(`serve: ${root} at ${url}`),
     });
@@ -131,12 +131,21 @@ export async function main(
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       err(`error: --port: ${(e as Error).message} (another server has it; try --port 0)`);
-      return 2;
+      return EXIT_USAGE;
     }
     return reportCliError(e, err);
   } finally {
     stopWatching();
   }
+}
+
+/**
+ * The `Host` names the viewer answers to when bound to `host`: loopback names and the address
+ * itself on loopback (a page elsewhere cannot reach it through DNS rebinding), any name when bound
+ * on purpose to another interface, which is reached under names we cannot know.
+ */
+export function allowedHostsFor(host: string): readonly string[] | "any" {
+  return isLoopback(host) ? [...LOOPBACK_HOSTS, host] : "any";
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

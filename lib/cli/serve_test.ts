@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { captureIo } from "../compare/_test_util.ts";
 import { makeTestResults } from "../serve/_test_util.ts";
 import { PROJECT_ROOT } from "../util/_test_process.ts";
-import { isLoopback, main } from "./serve.ts";
+import { createHandler } from "../serve/server.ts";
+import { allowedHostsFor, isLoopback, main } from "./serve.ts";
 
 Deno.test("serve CLI: bad flags and folders exit 2 naming the flag", async () => {
   const root = await Deno.makeTempDir({ prefix: "serve_cli_" });
@@ -28,8 +29,34 @@ Deno.test("serve CLI: bad flags and folders exit 2 naming the flag", async () =>
 });
 
 Deno.test("serve CLI: loopback addresses", () => {
-  for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1"]) assert.ok(isLoopback(host));
+  for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) {
+    assert.ok(isLoopback(host), host);
+  }
   for (const host of ["0.0.0.0", "192.168.1.2", "::", "example.com"]) assert.ok(!isLoopback(host));
+});
+
+Deno.test("serve CLI: the Host names answered follow the address bound", async () => {
+  assert.equal(allowedHostsFor("0.0.0.0"), "any");
+  assert.equal(allowedHostsFor("192.168.1.2"), "any");
+  const loopback = allowedHostsFor("127.0.0.2");
+  assert.ok(Array.isArray(loopback));
+  assert.ok(loopback.includes("127.0.0.2") && loopback.includes("localhost"));
+  // Through the handler: the bound name passes, a rebinding name does not.
+  const root = await Deno.makeTempDir({ prefix: "serve_hosts_" });
+  try {
+    const get = createHandler(root, { allowedHosts: loopback });
+    const ask = async (host: string) => {
+      const response = await get(
+        new Request("http://127.0.0.2:8317/api/runs", { headers: { host: `${host}:8317` } }),
+      );
+      await response.body?.cancel();
+      return response.status;
+    };
+    assert.equal(await ask("127.0.0.2"), 200);
+    assert.equal(await ask("evil.example"), 403);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 /** Reads the child's stdout until the line with its URL (bounded). */

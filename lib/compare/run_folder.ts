@@ -8,7 +8,7 @@
  * @module
  */
 
-import { dirname, join, normalize, resolve } from "node:path";
+import { dirname, join, normalize } from "node:path";
 import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
 import { ManifestFormatError, parseManifestText } from "../experiments/manifest_schema.ts";
 
@@ -90,13 +90,19 @@ export async function openRun(path: string): Promise<OpenedRun> {
 }
 
 /**
- * Resolves a frame's `file` inside the run folder, or returns null when it would point outside
- * it (absolute, or climbing with `..`): a manifest never gets to make us read arbitrary files.
+ * A file a manifest names, normalized relative to its run folder, or null when it would point
+ * outside it (absolute, a drive letter, a backslash, climbing with `..`, or the folder itself):
+ * a manifest never gets to make us read arbitrary files.
  */
-export function frameFilePath(dir: string, file: string): string | null {
+export function runRelativePath(file: string): string | null {
   if (file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.includes("\\")) return null;
   const normalized = normalize(file);
-  if (normalized === ".." || normalized.startsWith("../")) return null;
-  const full = resolve(dir, normalized);
-  return full.startsWith(resolve(dir) + "/") ? join(dir, normalized) : null;
+  if (normalized === "." || normalized === ".." || normalized.startsWith("../")) return null;
+  return normalized;
+}
+
+/** Resolves a frame's `file` inside the run folder (see {@link runRelativePath}), or null. */
+export function frameFilePath(dir: string, file: string): string | null {
+  const relative = runRelativePath(file);
+  return relative === null ? null : join(dir, relative);
 }

@@ -12,6 +12,7 @@ import { compareRuns, type RunComparison } from "../compare/manifest_diff.ts";
 import type { OpenedRun } from "../compare/run_folder.ts";
 import { DEFAULT_TOLERANCE, type Tolerance } from "../compare/tolerance.ts";
 import { decodePng, encodePng } from "../render/png.ts";
+import { LruCache } from "../util/lru.ts";
 
 /** What the compare endpoint answers: the engine's result plus the differences as text. */
 export interface ViewerComparison {
@@ -27,34 +28,6 @@ export interface ViewerComparison {
 
 /** A diff picture, or why there is none. */
 export type DiffPicture = { png: Uint8Array; width: number; height: number } | { error: string };
-
-/** A small least-recently-used map of promises: concurrent asks for one key compute once. */
-export class LruCache<T> {
-  readonly #map = new Map<string, Promise<T>>();
-
-  /** @param capacity entries kept */
-  constructor(readonly capacity: number) {}
-
-  /** The cached value of `key`, computing it with `make` when absent; failures are not kept. */
-  get(key: string, make: () => Promise<T>): Promise<T> {
-    const hit = this.#map.get(key);
-    if (hit) {
-      this.#map.delete(key);
-      this.#map.set(key, hit);
-      return hit;
-    }
-    const value = make();
-    this.#map.set(key, value);
-    value.catch(() => this.#map.get(key) === value && this.#map.delete(key));
-    while (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value!);
-    return value;
-  }
-
-  /** Entries held. */
-  get size(): number {
-    return this.#map.size;
-  }
-}
 
 /** Options of {@link Comparer}. */
 export interface ComparerOptions {
@@ -98,9 +71,19 @@ export class Comparer {
     return JSON.stringify([a.path, a.run.manifest.updatedAt, b.path, b.run.manifest.updatedAt]);
   }
 
-  /** Compares B against A with `compareRuns`. */
-  compare(a: ViewerRun, b: ViewerRun): Promise<ViewerComparison> {
+  /**
+   * Compares B against A with `compareRuns`.
+   *
+   * @param check runs first whenever the comparison is computed (not when it is cached); what it
+   *   throws is thrown, and nothing is kept
+   */
+  compare(
+    a: ViewerRun,
+    b: ViewerRun,
+    check: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<ViewerComparison> {
     return this.#comparisons.get(this.#key(a, b), async () => {
+      await check();
       const result = withRunPaths(
         await compareRuns(a.run, b.run, { tolerance: this.#tolerance }),
         [a, b],

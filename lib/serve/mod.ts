@@ -40,7 +40,6 @@ export {
   Comparer,
   type ComparerOptions,
   type DiffPicture,
-  LruCache,
   type ViewerComparison,
   type ViewerRun,
 } from "./compare.ts";

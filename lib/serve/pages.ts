@@ -156,19 +156,24 @@ document.getElementById("run-b").textContent = b;
 const done = () => { document.body.dataset.ready = "1"; };
 
 function frameImage(path, side) {
-  return side ? el("img", { class: "frame", src: runUrl(path, side.file), alt: side.file }) : "—";
+  return side
+    ? el("img", { class: "frame", src: runUrl(path, side.file), alt: side.file, loading: "lazy" })
+    : "—";
 }
 
 function frameRow(f) {
   const images = [];
-  const diff = f.a && f.b
+  // Identical frames (same hash) have a blank diff, unreadable ones none: not drawn for nothing.
+  const drawn = f.a && f.b && f.status !== "identical" && f.status !== "unreadable";
+  const diff = drawn
     ? el("img", {
       class: "diff",
       alt: "diff of frame " + f.index,
+      loading: "lazy",
       src: "/api/compare/diff.png?" + new URLSearchParams({ a, b, frame: String(f.index) }),
     })
-    : "—";
-  if (diff !== "—") images.push(diff);
+    : f.status === "identical" ? "same" : "—";
+  if (drawn) images.push(diff);
   const row = el("tr", { class: "frame", dataset: { status: f.status, index: String(f.index) } },
     el("td", { class: "num" }, String(f.index)),
     el("td", { class: "status" }, f.status),
@@ -206,7 +211,9 @@ async function load() {
       diffList("spec", data.diffText.spec),
       diffList("model", data.diffText.model),
       diffList("runtime", data.diffText.runtime));
-    const images = rows.flatMap((r) => r.images);
+    // Ready once the diff pictures in view have loaded; the others load as they scroll in.
+    const images = rows.flatMap((r) => r.images)
+      .filter((img) => img.getBoundingClientRect().top < innerHeight);
     await Promise.all(images.map((img) => img.complete ? null : new Promise((resolve) => {
       img.addEventListener("load", resolve, { once: true });
       img.addEventListener("error", resolve, { once: true });

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { join, normalize } from "node:path";
+import { join } from "node:path";
 import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
-import { parseManifest, RunOpenError } from "../compare/run_folder.ts";
+import { parseManifest, RunOpenError, runRelativePath } from "../compare/run_folder.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { LruCache } from "../util/lru.ts";
 import { plannedFrames } from "../report/data.ts";
 import { resolveInside } from "./safe_path.ts";
 
@@ -116,36 +117,20 @@ export async function readRunManifest(
     throw new RunOpenError("invalid", source, `${source}: cannot read (${(e as Error).name})`);
   }
   // Reading is cheap, checking a long run's manifest against the schema is not: every poll of
-  // every open page asks, so a manifest whose text is unchanged is not checked again.
-  const digest = createHash("sha1").update(text).digest("hex");
-  const known = manifestCache.get(real);
-  if (known && known.digest === digest && known.source === source) {
-    manifestCache.delete(real);
-    manifestCache.set(real, known);
-    if (known.manifest instanceof RunOpenError) throw known.manifest;
-    return known.manifest;
-  }
-  let manifest: Manifest | RunOpenError;
-  try {
-    manifest = parseManifest(text, source);
-  } catch (e) {
-    if (!(e instanceof RunOpenError)) throw e;
-    manifest = e;
-  }
-  manifestCache.set(real, { digest, source, manifest });
-  while (manifestCache.size > MANIFEST_CACHE_SIZE) {
-    manifestCache.delete(manifestCache.keys().next().value!);
-  }
-  if (manifest instanceof RunOpenError) throw manifest;
-  return manifest;
+  // every open page asks, so a manifest whose text is unchanged is not checked again. (A damaged
+  // one is not kept: it is checked again, to say why, each time it is asked for.)
+  const key = JSON.stringify([real, source, sha256Hex(text)]);
+  return await manifestCache.get(
+    key,
+    () => Promise.resolve().then(() => parseManifest(text, source)),
+  );
 }
 
-/** Manifests kept checked, by real path, with a digest of the text they were read from. */
-const MANIFEST_CACHE_SIZE = 256;
-const manifestCache = new Map<
-  string,
-  { digest: string; source: string; manifest: Manifest | RunOpenError }
->();
+/** Manifests kept checked, by real path, name and digest of the text they were read from. */
+const manifestCache = new LruCache<Manifest>(256);
+
+/** {@link servedFiles} of each manifest object (the same object while its text is unchanged). */
+const servedFilesOf = new WeakMap<Manifest, Set<string>>();
 
 /**
  * Finds the runs under `root`: every folder, down to `maxDepth` levels, holding a
@@ -200,6 +185,8 @@ export async function scanRuns(
  * climbs with `..`, names a hidden file or has another extension is left out.
  */
 export function servedFiles(manifest: Manifest): Set<string> {
+  const known = servedFilesOf.get(manifest);
+  if (known) return known;
   const SERVED_MEDIA = /\.(png|gif|mp4)$/;
   const outputs = manifest.outputs;
   const candidates = [
@@ -216,15 +203,13 @@ export function servedFiles(manifest: Manifest): Set<string> {
   const files = new Set<string>();
   for (const file of candidates) {
     if (typeof file !== "string" || file === "") continue;
-    if (file.startsWith("/") || file.includes("\\") || /^[A-Za-z]:/.test(file)) continue;
-    const normal = normalize(file);
-    const parts = normal.split("/");
-    if (parts.some((p) => p === ".." || p === "." || p.startsWith("."))) continue;
-    const name = parts.join("/");
+    const name = runRelativePath(file);
+    if (name === null || name.split("/").some((p) => p.startsWith("."))) continue;
     // A manifest is data from wherever the run came from: whatever it names, only pictures,
     // videos and the manifest itself go out, never a page or script of the folder's.
     if (name !== MANIFEST_FILE && !SERVED_MEDIA.test(name)) continue;
     files.add(name);
   }
+  servedFilesOf.set(manifest, files);
   return files;
 }

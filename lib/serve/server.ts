@@ -10,8 +10,9 @@
  * - `/compare?a=<run path>&b=<run path>`: the comparison page; `/api/compare?a=&b=`: the
  *   comparison as JSON; `/api/compare/diff.png?a=&b=&frame=<index>`: a frame's diff picture.
  *
- * Serving rule: only files a run's current manifest references (frames, identity reference
- * faces, contact sheet, path plot, grid, identity plot, video) and the manifest itself, of
+ * Serving rule: only the `.png`, `.gif` and `.mp4` files a run's current manifest references
+ * (frames, identity reference faces, contact sheet, path plot, grid, identity plot, video) and
+ * the manifest itself, of
  * folders holding a valid `manifest.json` under the results folder. Nothing else of the results
  * folder (lock files, temporary files, stray files, folders without a manifest) is served, and no
  * listing. Paths with `..`, encoded slashes, backslashes or NUL are refused (400); symlinks are
@@ -64,11 +65,6 @@ export interface HandlerOptions {
   allowedHosts?: readonly string[] | "any";
 }
 
-/** A run found from a request: where it is and its manifest. */
-interface FoundRun extends ViewerRun {
-  segments: string[];
-}
-
 function hostAllowed(req: Request, allowed: readonly string[] | "any"): boolean {
   if (allowed === "any") return true;
   const host = req.headers.get("host") ?? new URL(req.url).host;
@@ -79,7 +75,8 @@ function hostAllowed(req: Request, allowed: readonly string[] | "any"): boolean 
 /**
  * The viewer as a function from request to response, so tests can call it without a socket.
  *
- * @param root the results folder; its real path is taken once, at the first request
+ * @param root the results folder; its real path is taken at the first request that succeeds in
+ *   taking it (a folder created after the viewer started is found)
  */
 export function createHandler(
   root: string,
@@ -91,10 +88,14 @@ export function createHandler(
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   const comparer = new Comparer({ tolerance: options.tolerance });
   let rootRealPromise: Promise<string> | null = null;
-  const rootReal = () => rootRealPromise ??= Deno.realPath(root);
+  const rootReal = () =>
+    rootRealPromise ??= Deno.realPath(root).catch((e) => {
+      rootRealPromise = null;
+      throw e;
+    });
 
   /** The run at exactly these segments, null when there is none (or it leaves the root). */
-  async function runAt(segments: string[]): Promise<FoundRun | null> {
+  async function runAt(segments: string[]): Promise<ViewerRun | null> {
     const base = await rootReal();
     const manifest = await readRunManifest(base, segments);
     if (!manifest) return null;
@@ -103,14 +104,16 @@ export function createHandler(
     const path = segments.join("/");
     return {
       path,
-      segments,
       run: { dir, manifestPath: `${dir}/${MANIFEST_FILE}`, manifest },
     };
   }
 
-  /** The deepest run folder that `segments` starts with, and the rest of the path. */
-  async function findRun(segments: string[]): Promise<[FoundRun, string[]] | null> {
-    for (let k = Math.min(segments.length, maxDepth); k >= 1; k--) {
+  /**
+   * The run folder that `segments` starts with, and the rest of the path. The shallowest wins, as
+   * in the list: a run folder is not searched for runs inside it.
+   */
+  async function findRun(segments: string[]): Promise<[ViewerRun, string[]] | null> {
+    for (let k = 1; k <= Math.min(segments.length, maxDepth); k++) {
       const run = await runAt(segments.slice(0, k));
       if (run) return [run, segments.slice(k)];
     }
@@ -143,13 +146,21 @@ export function createHandler(
       return response;
     }
     if (file === "report.json") return jsonResponse(reportData(manifest), req.method);
-    if (!servedFiles(manifest).has(file)) return errorResponse(404, "not a file of this run");
-    const real = await resolveInside(await rootReal(), [...run.segments, ...rest]);
-    if (!real) return errorResponse(404, "not found");
+    const real = await runFile(run, file);
+    if (!real) return errorResponse(404, "not a file of this run");
     return fileResponse(real, req);
   }
 
-  async function queryRun(params: URLSearchParams, name: string): Promise<FoundRun | Response> {
+  /**
+   * The real path of a file of a run that the serving rule lets out: named by the run's manifest
+   * (see `servedFiles`) and, symlinks resolved, inside the results folder. Null otherwise.
+   */
+  async function runFile(run: ViewerRun, file: string): Promise<string | null> {
+    if (!servedFiles(run.run.manifest).has(file)) return null;
+    return await resolveInside(await rootReal(), [...run.path.split("/"), ...file.split("/")]);
+  }
+
+  async function queryRun(params: URLSearchParams, name: string): Promise<ViewerRun | Response> {
     const segments = parseRunPath(params.get(name));
     if (isRefusal(segments)) return errorResponse(400, `${name}: ${segments.reason}`);
     try {
@@ -162,11 +173,7 @@ export function createHandler(
   }
 
   async function readFrame(run: ViewerRun, file: string): Promise<Uint8Array | null> {
-    if (!servedFiles(run.run.manifest).has(file)) return null;
-    const real = await resolveInside(await rootReal(), [
-      ...run.path.split("/"),
-      ...file.split("/"),
-    ]);
+    const real = await runFile(run, file);
     if (!real) return null;
     try {
       return await Deno.readFile(real);
@@ -175,17 +182,18 @@ export function createHandler(
     }
   }
 
-  /** A frame file of the run whose real path is not inside the results folder, if any. */
-  async function frameLeavingRoot(run: FoundRun): Promise<string | null> {
+  /**
+   * compareRuns reads the frame files itself: refuses a run one of whose frames leads out of the
+   * results folder by a symlink. A missing file is the engine's to report ("unreadable").
+   */
+  async function checkFramesInside(run: ViewerRun): Promise<void> {
     const base = await rootReal();
     for (const frame of run.run.manifest.frames) {
-      const real = await resolveInside(base, [...run.segments, ...frame.file.split("/")]);
-      // A missing file is the engine's to report ("unreadable"); one outside is ours to refuse.
+      const real = await resolveInside(base, [...run.path.split("/"), ...frame.file.split("/")]);
       if (!real && await Deno.lstat(`${run.run.dir}/${frame.file}`).then(() => true, () => false)) {
-        return frame.file;
+        throw new OutsideResults(`${run.path}: ${frame.file} is not in the results folder`);
       }
     }
-    return null;
   }
 
   async function serveApi(req: Request, route: string, params: URLSearchParams): Promise<Response> {
@@ -198,14 +206,17 @@ export function createHandler(
     const b = await queryRun(params, "b");
     if (b instanceof Response) return b;
     if (route === "compare") {
-      // compareRuns reads the frame files itself: make sure none leads out by a symlink.
-      for (const run of [a, b]) {
-        const outside = await frameLeavingRoot(run);
-        if (outside) {
-          return errorResponse(422, `${run.path}: ${outside} is not in the results folder`);
-        }
+      try {
+        // Checked once per comparison computed, not on every request a cached one answers.
+        const comparison = await comparer.compare(a, b, async () => {
+          await checkFramesInside(a);
+          await checkFramesInside(b);
+        });
+        return jsonResponse(comparison, req.method);
+      } catch (e) {
+        if (e instanceof OutsideResults) return errorResponse(422, e.message);
+        throw e;
       }
-      return jsonResponse(await comparer.compare(a, b), req.method);
     }
     const frameText = params.get("frame") ?? "";
     if (!/^\d{1,9}$/.test(frameText)) return errorResponse(400, "frame: expected a frame index");
@@ -241,11 +252,16 @@ export function createHandler(
     try {
       return await route(req);
     } catch (e) {
-      // The message only: stack traces would show the server's paths.
-      return errorResponse(500, e instanceof Error ? e.message : String(e));
+      // Said on the viewer's terminal; the answer names nothing of the server (its messages
+      // carry the server's paths).
+      console.error(`serve: ${req.method} ${rawPathOf(req.url)}: ${(e as Error)?.stack ?? e}`);
+      return errorResponse(500, "internal error: see the viewer's terminal");
     }
   };
 }
+
+/** A comparison refused because a run's frame leads out of the results folder. */
+class OutsideResults extends Error {}
 
 /** Options of {@link serveResults}. */
 export interface ServeOptions extends HandlerOptions {

@@ -244,7 +244,6 @@ Deno.test("serve: a symlink leading out of the results folder is refused, one in
       }).output();
       await Deno.symlink(join(outside, "run"), join(r.root, "exp", "leak"));
       const frame = r.completeManifest.frames[0].file;
-      await Deno.remove(join(r.root, r.other, r.completeManifest.frames[0].file)).catch(() => {});
       const otherFrame = (await openRun(join(r.root, r.other))).manifest.frames[0].file;
       await Deno.remove(join(r.root, r.other, otherFrame));
       await Deno.symlink(join(outside, "run", frame), join(r.root, r.other, otherFrame));
@@ -486,4 +485,27 @@ Deno.test("serve: compare answers name files by run path, never by the server's 
     await after.body?.cancel();
     assert.equal(after.status, 200);
   });
+});
+
+Deno.test("serve: a results folder made after the viewer started is found; a failure says nothing of the server", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "serve_late_" });
+  const root = join(parent, "results");
+  const errors: string[] = [];
+  const consoleError = console.error;
+  console.error = (line: string) => errors.push(line);
+  try {
+    const get = createHandler(root, {});
+    const early = await get(new Request("http://127.0.0.1:8317/api/runs"));
+    assert.equal(early.status, 500);
+    const text = await early.text();
+    assert.ok(!text.includes(parent), `the answer names the server's folder: ${text}`);
+    assert.match(errors.join("\n"), /api\/runs: NotFound/, "the cause goes to the terminal");
+    await Deno.mkdir(root);
+    const late = await get(new Request("http://127.0.0.1:8317/api/runs"));
+    assert.equal(late.status, 200);
+    assert.deepEqual(await late.json(), { runs: [] });
+  } finally {
+    console.error = consoleError;
+    await Deno.remove(parent, { recursive: true });
+  }
 });
