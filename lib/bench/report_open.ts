@@ -18,7 +18,6 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type Browser, launchBrowser } from "../browser/chromium.ts";
-import { requireChromium } from "../browser/testing.ts";
 import { RunOpenError } from "../compare/run_folder.ts";
 import { makeTinyRun } from "../report/_test_runs.ts";
 import { writeReport } from "../report/write.ts";
@@ -87,7 +86,7 @@ export async function benchReportOpen(
   const htmlPath = join(runDir, "report.html");
   const html = await Deno.readFile(htmlPath);
   const manifest = JSON.parse(await Deno.readTextFile(join(runDir, "manifest.json")));
-  await using launched = browser ? null : await launchBrowser({ executable: requireChromium() });
+  await using launched = browser ? null : await launchBrowser();
   browser ??= launched!;
   const measured: ReportLoad[] = [];
   for (let i = 0; i <= loads; i++) {

@@ -140,52 +140,6 @@ export class CdpConnection {
     return () => set.delete(listener);
   }
 
-  /**
-   * Resolves with the params of the next `method` event of `sessionId` that `predicate` accepts.
-   * Subscribe before causing the event, then await.
-   * @throws {CdpError} after `timeoutMs` or when the connection closes first
-   */
-  waitForEvent(
-    method: string,
-    options: SendOptions & {
-      /** Only events whose params it accepts. */
-      predicate?: (params: Record<string, unknown>) => boolean;
-      /** Stops waiting (rejecting) and frees the timer, for a caller that gave up. */
-      signal?: AbortSignal;
-    } = {},
-  ): Promise<Record<string, unknown>> {
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    return new Promise((resolve, reject) => {
-      let off = () => {};
-      const onAbort = () => {
-        finish();
-        reject(new CdpError(method, "wait aborted"));
-      };
-      const finish = () => {
-        clearTimeout(timer);
-        off();
-        offClose();
-        options.signal?.removeEventListener("abort", onAbort);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new CdpError(method, `event not received within ${timeoutMs} ms`));
-      }, timeoutMs);
-      off = this.on(method, (params, sessionId) => {
-        if (sessionId !== options.sessionId) return;
-        if (options.predicate && !options.predicate(params)) return;
-        finish();
-        resolve(params);
-      });
-      const offClose = this.on("$close", () => {
-        finish();
-        reject(new CdpError(method, this.#closeReason ?? "connection closed"));
-      });
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
   /** Closes the socket and waits for it to be closed; pending calls fail. Idempotent. */
   async close(): Promise<void> {
     if (this.socket.readyState !== WebSocket.CLOSED) {
@@ -201,7 +155,6 @@ export class CdpConnection {
       this.#pending.delete(id);
       pending.reject(new CdpError(pending.method, this.#closeReason ?? "connection closed"));
     }
-    for (const listener of this.#listeners.get("$close") ?? []) listener({});
   }
 
   #onMessage(data: unknown): void {

@@ -63,27 +63,18 @@ Deno.test("CdpConnection: protocol errors and timeouts name the method", async (
   }
 });
 
-Deno.test("CdpConnection: events reach listeners with their session; waitForEvent filters", async () => {
+Deno.test("CdpConnection: events reach listeners with their session until stopped", async () => {
   await using server = fakeDevTools();
   const cdp = await CdpConnection.connect(server.url);
   try {
     const seen: [unknown, string | undefined][] = [];
     const off = cdp.on("Test.event", (p, s) => seen.push([p.n, s]));
-    const browserLevel = cdp.waitForEvent("Test.event");
-    const inSession = cdp.waitForEvent("Test.event", { sessionId: "S1" });
+    // The events are sent before the answer on one socket, so they have arrived by now.
     await cdp.send("Echo.emit");
-    assert.deepEqual(await inSession, { n: 1 });
-    assert.deepEqual(await browserLevel, { n: 2 });
     assert.deepEqual(seen, [[1, "S1"], [2, undefined]]);
     off();
-    const abort = new AbortController();
-    const aborted = cdp.waitForEvent("Never.sent", { signal: abort.signal });
-    abort.abort();
-    await assert.rejects(aborted, /CDP Never\.sent: wait aborted/);
-    await assert.rejects(
-      cdp.waitForEvent("Never.sent", { timeoutMs: 30 }),
-      /CDP Never\.sent: event not received within 30 ms/,
-    );
+    await cdp.send("Echo.emit");
+    assert.equal(seen.length, 2, "a stopped listener is not called");
   } finally {
     await cdp.close();
   }
@@ -93,10 +84,8 @@ Deno.test("CdpConnection: closing fails pending and later calls with the method'
   await using server = fakeDevTools();
   const cdp = await CdpConnection.connect(server.url);
   const pending = cdp.send("Echo.silent");
-  const event = cdp.waitForEvent("Never.sent");
   await cdp.close();
   await assert.rejects(pending, /CDP Echo\.silent: connection closed/);
-  await assert.rejects(event, /CDP Never\.sent: connection closed/);
   await assert.rejects(cdp.send("Echo.ok"), /CDP Echo\.ok: connection closed/);
   assert.ok(cdp.closed);
   await cdp.close();

@@ -12,13 +12,15 @@
  */
 
 import { CdpConnection, DEFAULT_CDP_TIMEOUT_MS } from "./cdp.ts";
-import { findChromium } from "./find.ts";
+import { findChromium, MISSING_CHROMIUM } from "./find.ts";
 import { Page } from "./page.ts";
 
 /** Options of {@link launchBrowser}. */
 export interface LaunchOptions {
   /** The executable; default {@link findChromium}. */
   executable?: string;
+  /** Folder the throw-away profile folder is made in; default the system's temporary folder. */
+  profileParent?: string;
   /** Milliseconds to wait for the DevTools address; default 30 000 (a cold start on CI is slow). */
   launchTimeoutMs?: number;
   /** Timeout of every CDP call; default 15 000 ms. */
@@ -63,7 +65,6 @@ export function chromiumArgs(profileDir: string, options: LaunchOptions = {}): s
 
 /** A running headless Chromium. Close it with `close()` or `await using`. */
 export class Browser {
-  #pages: Page[] = [];
   #closing: Promise<void> | null = null;
 
   private constructor(
@@ -94,12 +95,11 @@ export class Browser {
   /** @internal used by {@link launchBrowser} */
   static async start(options: LaunchOptions = {}): Promise<Browser> {
     const executable = options.executable ?? findChromium();
-    if (!executable) {
-      throw new Error(
-        "Chromium not found: install it (Debian: apt-get install chromium) or set CHROMIUM",
-      );
-    }
-    const profileDir = await Deno.makeTempDir({ prefix: "fluidity-chromium-" });
+    if (!executable) throw new Error(MISSING_CHROMIUM);
+    const profileDir = await Deno.makeTempDir({
+      prefix: "fluidity-chromium-",
+      dir: options.profileParent,
+    });
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(executable, {
@@ -130,10 +130,8 @@ export class Browser {
   }
 
   /** Opens a new tab (800×600 viewport). */
-  async newPage(): Promise<Page> {
-    const page = await Page.create(this.cdp);
-    this.#pages.push(page);
-    return page;
+  newPage(): Promise<Page> {
+    return Page.create(this.cdp);
   }
 
   /** Chromium's product string, e.g. `HeadlessChrome/156.0.8078.129`. */
@@ -158,8 +156,9 @@ export class Browser {
 
 /**
  * Launches headless Chromium with a fresh profile and connects to it.
- * @throws {Error} when Chromium is missing, does not print its DevTools address within the
- *   timeout or exits first; the message includes the tail of its stderr
+ * @throws {Error} with {@link MISSING_CHROMIUM} when no executable is given or found; when
+ *   Chromium does not print its DevTools address within the timeout or exits first, with the
+ *   tail of its stderr
  */
 export function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   return Browser.start(options);

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { encodePng } from "../render/png.ts";
 import { encodeMp4 } from "../render/video.ts";
 import { launchBrowser } from "./chromium.ts";
+import { MISSING_CHROMIUM } from "./find.ts";
 import type { Page } from "./page.ts";
 import { colorDistance, decodeScreenshot, regionStats } from "./region.ts";
-import { browserTest, requireChromium } from "./testing.ts";
+import { browserTest, chromiumTest } from "./testing.ts";
 
 const BOX = { x: 10, y: 10, width: 100, height: 80 };
 const BOX_RGB = [30, 144, 200] as const;
@@ -181,60 +182,89 @@ async function running(pid: number): Promise<boolean> {
   }
 }
 
-Deno.test("launchBrowser: close() ends Chromium and its helpers and removes the profile", async () => {
-  const t0 = performance.now();
-  const browser = await launchBrowser({ executable: requireChromium() });
-  const launched = performance.now();
-  const page = await browser.newPage();
-  await page.goto("data:text/html,<p>hello</p>");
-  assert.equal(await page.evaluate("document.querySelector('p').textContent"), "hello");
-  const loaded = performance.now();
-  assert.match(await browser.version(), /Chrome\/\d+/);
-  const pids = [browser.pid, ...await descendants(browser.pid)];
-  assert.ok(pids.length > 1, "expected Chromium helper processes");
-  const pssKb = (await Promise.all(pids.map(async (p) => {
-    // PSS shares pages among the processes that map them, so the sum is the tree's real cost.
-    const rollup = await Deno.readTextFile(`/proc/${p}/smaps_rollup`).catch(() => "");
-    return Number(rollup.match(/^Pss:\s+(\d+)/m)?.[1] ?? 0);
-  }))).reduce((a, b) => a + b, 0);
-  assert.ok((await Deno.stat(browser.profileDir)).isDirectory);
-  await browser.close();
-  const closed = performance.now();
-  console.log(
-    `launch ${(launched - t0).toFixed(0)} ms, first page ${(loaded - launched).toFixed(0)} ms, ` +
-      `close ${(closed - loaded).toFixed(0)} ms; ${pids.length} processes, PSS sum ${
-        (pssKb / 1024).toFixed(0)
-      } MB`,
-  );
-  for (const pid of pids) assert.equal(await running(pid), false, `pid ${pid} still runs`);
-  await assert.rejects(Deno.stat(browser.profileDir), Deno.errors.NotFound);
-  await browser.close(); // idempotent
-  await assert.rejects(page.evaluate("1"), /CDP Runtime\.evaluate: connection closed/);
-});
+/** Names in `dir`. */
+async function entries(dir: string): Promise<string[]> {
+  const names = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names;
+}
+
+chromiumTest(
+  "launchBrowser: close() ends Chromium and its helpers and removes the profile",
+  async (executable) => {
+    // A parent of our own: other tests' browsers (deno test --parallel) have profiles too.
+    const parent = await Deno.makeTempDir({ prefix: "fluidity-profiles-" });
+    try {
+      const t0 = performance.now();
+      const browser = await launchBrowser({ executable, profileParent: parent });
+      try {
+        const launched = performance.now();
+        assert.ok(browser.profileDir.startsWith(`${parent}/`), browser.profileDir);
+        const page = await browser.newPage();
+        await page.goto("data:text/html,<p>hello</p>");
+        assert.equal(await page.evaluate("document.querySelector('p').textContent"), "hello");
+        const loaded = performance.now();
+        assert.match(await browser.version(), /Chrome\/\d+/);
+        const pids = [browser.pid, ...await descendants(browser.pid)];
+        assert.ok(pids.length > 1, "expected Chromium helper processes");
+        const pssKb = (await Promise.all(pids.map(async (p) => {
+          // PSS shares pages among the processes that map them, so the sum is the tree's cost.
+          const rollup = await Deno.readTextFile(`/proc/${p}/smaps_rollup`).catch(() => "");
+          return Number(rollup.match(/^Pss:\s+(\d+)/m)?.[1] ?? 0);
+        }))).reduce((a, b) => a + b, 0);
+        assert.ok((await Deno.stat(browser.profileDir)).isDirectory);
+        await browser.close();
+        const closed = performance.now();
+        console.log(
+          `launch ${(launched - t0).toFixed(0)} ms, first page ${(loaded - launched).toFixed(0)} ` +
+            `ms, close ${(closed - loaded).toFixed(0)} ms; ${pids.length} processes, PSS sum ${
+              (pssKb / 1024).toFixed(0)
+            } MB`,
+        );
+        for (const pid of pids) assert.equal(await running(pid), false, `pid ${pid} still runs`);
+        await assert.rejects(Deno.stat(browser.profileDir), Deno.errors.NotFound);
+        assert.deepEqual(await entries(parent), [], "the profile parent is empty after close");
+        await browser.close(); // idempotent
+        await assert.rejects(page.evaluate("1"), /CDP Runtime\.evaluate: connection closed/);
+      } finally {
+        // A failed assertion above must not leave Chromium running or its profile behind.
+        await browser.close();
+      }
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
+);
 
 Deno.test("launchBrowser: a browser that dies or stays silent is an error with its stderr", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fluidity-fake-chromium-" });
   try {
+    // The failed launches' profiles go here, so only ours are counted.
+    const profileParent = `${dir}/profiles`;
+    await Deno.mkdir(profileParent);
     await Deno.writeTextFile(`${dir}/dies`, "#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n");
     await Deno.writeTextFile(`${dir}/silent`, "#!/bin/sh\necho 'starting' >&2\nexec sleep 30\n");
     await Deno.chmod(`${dir}/dies`, 0o755);
     await Deno.chmod(`${dir}/silent`, 0o755);
     await assert.rejects(
-      launchBrowser({ executable: `${dir}/dies` }),
+      launchBrowser({ executable: `${dir}/dies`, profileParent }),
       (e: Error) => /exited with code 3/.test(e.message) && /cannot open display/.test(e.message),
     );
     await assert.rejects(
-      launchBrowser({ executable: `${dir}/silent`, launchTimeoutMs: 300 }),
+      launchBrowser({ executable: `${dir}/silent`, launchTimeoutMs: 300, profileParent }),
       (e: Error) =>
         /no DevTools address within 300 ms/.test(e.message) && /starting/.test(e.message),
     );
-    await assert.rejects(launchBrowser({ executable: `${dir}/absent` }), /cannot start .*absent/);
-    const leftovers = [];
-    for await (const e of Deno.readDir(await Deno.realPath(Deno.env.get("TMPDIR") ?? "/tmp"))) {
-      if (e.name.startsWith("fluidity-chromium-")) leftovers.push(e.name);
-    }
-    // Other tests' live browsers may own profiles too, so only check ours are not piling up.
-    assert.ok(leftovers.length <= 4, `profiles left behind: ${leftovers}`);
+    await assert.rejects(
+      launchBrowser({ executable: `${dir}/absent`, profileParent }),
+      /cannot start .*absent/,
+    );
+    // An empty executable is none (as an empty CHROMIUM is): the one install message.
+    await assert.rejects(launchBrowser({ executable: "", profileParent }), (e: Error) => {
+      assert.equal(e.message, MISSING_CHROMIUM);
+      return true;
+    });
+    assert.deepEqual(await entries(profileParent), [], "profiles left behind");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,6 +4,14 @@
  * @module
  */
 
+/**
+ * What {@link launchBrowser} throws and a browser test fails with when {@link findChromium}
+ * finds nothing: how to install Chromium or point at one, and how to skip the browser tests.
+ */
+export const MISSING_CHROMIUM = "Chromium not found: install it (Debian: apt-get install " +
+  "--no-install-recommends chromium) or set CHROMIUM=/path/to/chrome; set " +
+  "FLUIDITY_SKIP_BROWSER=1 to ignore browser tests instead";
+
 /** Where {@link findChromium} looks, injectable so the search order can be tested. */
 export interface FindChromiumEnv {
   /** Reads an environment variable; default `Deno.env.get`. */

@@ -7,7 +7,7 @@
  */
 
 import { type Browser, launchBrowser, type LaunchOptions } from "./chromium.ts";
-import { findChromium } from "./find.ts";
+import { findChromium, MISSING_CHROMIUM } from "./find.ts";
 
 /** What to do with a browser test, from {@link browserTestPlan}. */
 export type BrowserTestPlan =
@@ -15,18 +15,14 @@ export type BrowserTestPlan =
   | { mode: "ignore"; reason: string }
   | { mode: "fail"; reason: string };
 
-/** The message of a browser test that cannot run. */
-export const MISSING_CHROMIUM = "Chromium not found: install it (Debian: apt-get install " +
-  "--no-install-recommends chromium) or set CHROMIUM=/path/to/chrome; set " +
-  "FLUIDITY_SKIP_BROWSER=1 to ignore browser tests instead";
-
 /**
  * Decides whether browser tests run, are ignored (`FLUIDITY_SKIP_BROWSER=1`) or fail (no
- * Chromium). Pure, for testing; defaults read the real environment.
+ * Chromium). Pure, for testing; defaults read the real environment (null is "none" and "unset":
+ * an explicit `undefined` would take the default and read the environment again).
  */
 export function browserTestPlan(
   executable: string | null = findChromium(),
-  skipEnv: string | undefined = Deno.env.get("FLUIDITY_SKIP_BROWSER"),
+  skipEnv: string | null = Deno.env.get("FLUIDITY_SKIP_BROWSER") ?? null,
 ): BrowserTestPlan {
   if (skipEnv === "1") {
     return { mode: "ignore", reason: "FLUIDITY_SKIP_BROWSER=1: browser tests ignored" };
@@ -35,17 +31,32 @@ export function browserTestPlan(
   return { mode: "run", executable };
 }
 
-/**
- * The Chromium executable for a test.
- * @throws {Error} with {@link MISSING_CHROMIUM} when there is none
- */
-export function requireChromium(): string {
-  const path = findChromium();
-  if (!path) throw new Error(MISSING_CHROMIUM);
-  return path;
-}
-
 let ignoreNoticeShown = false;
+
+/**
+ * Registers a `Deno.test` that needs Chromium and launches it itself (to time the launch or
+ * check what `close()` leaves): ignored on `FLUIDITY_SKIP_BROWSER=1`, failed with
+ * {@link MISSING_CHROMIUM} when there is no Chromium, else run with the executable. Tests that
+ * just need a browser use {@link browserTest}.
+ */
+export function chromiumTest(
+  name: string,
+  fn: (executable: string, t: Deno.TestContext) => Promise<void>,
+): void {
+  const plan = browserTestPlan();
+  if (plan.mode === "ignore" && !ignoreNoticeShown) {
+    ignoreNoticeShown = true;
+    console.warn(plan.reason);
+  }
+  Deno.test({
+    name,
+    ignore: plan.mode === "ignore",
+    async fn(t) {
+      if (plan.mode === "fail") throw new Error(plan.reason);
+      if (plan.mode === "run") await fn(plan.executable, t);
+    },
+  });
+}
 
 /** Options of {@link browserTest}. */
 export interface BrowserTestOptions {
@@ -63,19 +74,8 @@ export function browserTest(
   fn: (browser: Browser, t: Deno.TestContext) => Promise<void>,
   options: BrowserTestOptions = {},
 ): void {
-  const plan = browserTestPlan();
-  if (plan.mode === "ignore" && !ignoreNoticeShown) {
-    ignoreNoticeShown = true;
-    console.warn(plan.reason);
-  }
-  Deno.test({
-    name,
-    ignore: plan.mode === "ignore",
-    async fn(t) {
-      if (plan.mode === "fail") throw new Error(plan.reason);
-      if (plan.mode !== "run") return;
-      await using browser = await launchBrowser({ executable: plan.executable, ...options.launch });
-      await fn(browser, t);
-    },
+  chromiumTest(name, async (executable, t) => {
+    await using browser = await launchBrowser({ executable, ...options.launch });
+    await fn(browser, t);
   });
 }

@@ -58,18 +58,6 @@ export function shownFrameDiff(shot: RgbaImage, rect: Rect, frame: RgbaImage): S
   return { max, mean: sum / (frame.width * frame.height * 3) };
 }
 
-/** Largest per-channel difference between the same rectangle of two screenshots. */
-export function regionMaxDiff(a: RgbaImage, b: RgbaImage, rect: Rect): number {
-  let max = 0;
-  for (let y = Math.round(rect.y); y < Math.round(rect.y + rect.height); y++) {
-    for (let x = Math.round(rect.x); x < Math.round(rect.x + rect.width); x++) {
-      const i = (y * a.width + x) * 4;
-      for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a.rgba[i + c] - b.rgba[i + c]));
-    }
-  }
-  return max;
-}
-
 /**
  * Loads every `<img>` matching `selector` (scrolling each into view, since the report's table
  * thumbnails are `loading="lazy"`) and returns the `src` of those that did not decode.

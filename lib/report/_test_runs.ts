@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { quietWriter } from "../experiments/_fakes.ts";
 import { type Manifest, runExperiment } from "../experiments/mod.ts";
 import path1 from "../../experiments/path1.ts";
 
@@ -47,7 +48,7 @@ export async function makeTinyRun(out: string, options: TinyRunOptions = {}): Pr
     {
       out,
       log: () => {},
-      progressWriter: { writeSync: (bytes) => bytes.length, isTerminal: () => false },
+      progressWriter: quietWriter,
     },
   );
   return manifest;
@@ -67,12 +68,20 @@ export interface TinyRunPair {
   manifestB: Manifest;
 }
 
-/** Makes a {@link TinyRunPair} of `frames` frames each. */
+/**
+ * Makes a {@link TinyRunPair} of `frames` frames each; when a run fails, its temporary folder
+ * is removed before the error is thrown.
+ */
 export async function makeTinyRunPair(frames = 8): Promise<TinyRunPair> {
   const root = await Deno.makeTempDir({ prefix: "fluidity-browser-" });
   const a = "path1/seed42";
   const b = "path1/seed7";
-  const manifestA = await makeTinyRun(join(root, a), { frames });
-  const manifestB = await makeTinyRun(join(root, b), { frames, seed: 7 });
-  return { root, a, b, manifestA, manifestB };
+  try {
+    const manifestA = await makeTinyRun(join(root, a), { frames });
+    const manifestB = await makeTinyRun(join(root, b), { frames, seed: 7 });
+    return { root, a, b, manifestA, manifestB };
+  } catch (e) {
+    await Deno.remove(root, { recursive: true });
+    throw e;
+  }
 }

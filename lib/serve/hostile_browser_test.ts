@@ -30,6 +30,7 @@ browserTest(
   async (browser) => {
     const root = await Deno.makeTempDir({ prefix: "fluidity-hostile-" });
     const controller = new AbortController();
+    let server: Deno.HttpServer<Deno.NetAddr> | undefined;
     try {
       const dir = join(root, "exp", FOLDER);
       await runExperiment({
@@ -46,7 +47,7 @@ browserTest(
       const text = await report.evaluate<string>("document.body.innerText");
       assert.ok(text.includes(LABEL), "the label is shown as text");
 
-      const server = Deno.serve({
+      server = Deno.serve({
         hostname: "127.0.0.1",
         port: 0,
         signal: controller.signal,
@@ -71,10 +72,13 @@ browserTest(
         },
       );
       await assertInert(served, "served report");
-      controller.abort();
-      await server.finished;
+      assert.ok(
+        (await served.evaluate<string>("document.body.innerText")).includes(LABEL),
+        "the served report shows the label as text",
+      );
     } finally {
       controller.abort();
+      await server?.finished;
       await Deno.remove(root, { recursive: true });
     }
   },

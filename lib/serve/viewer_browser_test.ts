@@ -64,21 +64,22 @@ browserTest(
     const { root, a, b, manifestA } = runs;
     const served: Served[] = [];
     const controller = new AbortController();
-    const handler = createHandler(root, { pollMs: POLL_MS });
-    const server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {} },
-      async (req) => {
-        const response = await handler(req);
-        served.push({
-          path: new URL(req.url).pathname,
-          range: req.headers.get("range"),
-          status: response.status,
-        });
-        return response;
-      },
-    );
-    const origin = `http://127.0.0.1:${server.addr.port}`;
+    let server: Deno.HttpServer<Deno.NetAddr> | undefined;
     try {
+      const handler = createHandler(root, { pollMs: POLL_MS });
+      server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {} },
+        async (req) => {
+          const response = await handler(req);
+          served.push({
+            path: new URL(req.url).pathname,
+            range: req.headers.get("range"),
+            status: response.status,
+          });
+          return response;
+        },
+      );
+      const origin = `http://127.0.0.1:${server.addr.port}`;
       await writeRunning(root, manifestA, join(root, a), 3);
       const page = await browser.newPage();
       await page.setViewport(1280, 900);
@@ -221,7 +222,7 @@ browserTest(
       });
     } finally {
       controller.abort();
-      await server.finished;
+      await server?.finished;
       await Deno.remove(root, { recursive: true });
     }
   },

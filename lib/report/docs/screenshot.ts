@@ -15,7 +15,6 @@
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { launchBrowser } from "../../browser/chromium.ts";
-import { requireChromium } from "../../browser/testing.ts";
 import { createHandler } from "../../serve/server.ts";
 import { makeTinyRun } from "../_test_runs.ts";
 
@@ -31,7 +30,7 @@ export async function main(): Promise<string[]> {
     const a = "path1/scale-0.01", b = "path1/scale-0.02";
     await makeTinyRun(join(root, a), { frames: 48, steps: 20 });
     await makeTinyRun(join(root, b), { frames: 48, steps: 20, scale: 0.02 });
-    await using browser = await launchBrowser({ executable: requireChromium() });
+    await using browser = await launchBrowser();
 
     const report = await browser.newPage();
     await report.setViewport(1280, 1600);
