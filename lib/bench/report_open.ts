@@ -16,9 +16,10 @@
 
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { type Browser, launchBrowser } from "../browser/chromium.ts";
-import { RunOpenError } from "../compare/run_folder.ts";
+import { parseStrict, reportCliError, UsageError } from "../compare/cli_options.ts";
+import { openRun } from "../compare/run_folder.ts";
+import { median } from "./machine.ts";
 import { makeTinyRun } from "../report/_test_runs.ts";
 import { writeReport } from "../report/write.ts";
 
@@ -51,7 +52,7 @@ export interface ReportOpenResult {
   htmlGzipBytes: number;
   /** Every load, in order. */
   loads: ReportLoad[];
-  /** Medians over {@link loads}. */
+  /** Medians over {@link loads} (every load requested the same files). */
   median: ReportLoad;
 }
 
@@ -63,11 +64,6 @@ const RECORD_READY = `new MutationObserver((_, observer) => {
     observer.disconnect();
   }
 }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-ready"] });`;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function gzipSize(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -85,7 +81,7 @@ export async function benchReportOpen(
 ): Promise<ReportOpenResult> {
   const htmlPath = join(runDir, "report.html");
   const html = await Deno.readFile(htmlPath);
-  const manifest = JSON.parse(await Deno.readTextFile(join(runDir, "manifest.json")));
+  const { manifest } = await openRun(runDir);
   await using launched = browser ? null : await launchBrowser();
   browser ??= launched!;
   const measured: ReportLoad[] = [];
@@ -126,9 +122,22 @@ export async function benchReportOpen(
       loadMs: median(measured.map((l) => l.loadMs)),
       requests: median(measured.map((l) => l.requests)),
       bytes: median(measured.map((l) => l.bytes)),
-      files: measured[0].files,
+      files: sameFiles(measured),
     },
   };
+}
+
+/** The files every load requested; they differ only if the page loads differently each time. */
+function sameFiles(loads: readonly ReportLoad[]): string[] {
+  const first = loads[0].files;
+  const key = (files: readonly string[]) => [...files].sort().join("\n");
+  const other = loads.find((l) => key(l.files) !== key(first));
+  if (other) {
+    throw new Error(
+      `the loads requested different files: ${first.join(", ")} / ${other.files.join(", ")}`,
+    );
+  }
+  return first;
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -148,46 +157,25 @@ export function formatResult(r: ReportOpenResult): string {
   ].join("\n");
 }
 
-/** The command; returns the exit code. */
+/** The command; returns the exit code (0 measured, 1 failure or damaged manifest, 2 usage). */
 export async function main(args: string[]): Promise<number> {
-  const usage = "usage: deno task bench:report [RUN_DIR] [--loads N] [--json FILE]";
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { json: { type: "string" }, loads: { type: "string", default: "5" } },
-    });
-  } catch (e) {
-    console.error(`bench:report: ${(e as Error).message}\n${usage}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const loads = Number(values.loads);
-  if (!Number.isInteger(loads) || loads < 1) {
-    console.error(
-      `bench:report: --loads: expected a positive integer, got "${values.loads}"\n${usage}`,
-    );
-    return 2;
-  }
-  if (positionals.length > 1) {
-    console.error(`bench:report: one run folder at most, got ${positionals.length}\n${usage}`);
-    return 2;
-  }
-  let runDir = positionals[0];
   let temp: string | undefined;
   try {
+    const { values, positionals } = parseStrict(args, {
+      json: { type: "string" },
+      loads: { type: "string", default: "5" },
+    });
+    const loads = Number(values.loads);
+    if (!Number.isInteger(loads) || loads < 1) {
+      throw new UsageError(`--loads: expected a positive integer, got "${values.loads}"`);
+    }
+    if (positionals.length > 1) {
+      throw new UsageError(`one run folder at most, got ${positionals.length}`);
+    }
+    let runDir = positionals[0];
     if (runDir) {
       // The page as this version draws it, from the run's manifest (no frame is recomputed).
-      try {
-        await writeReport(runDir);
-      } catch (e) {
-        if (e instanceof RunOpenError) {
-          console.error(`bench:report: ${e.message}`);
-          return 2;
-        }
-        throw e;
-      }
+      await writeReport(runDir);
     } else {
       temp = await Deno.makeTempDir({ prefix: "fluidity-bench-report-" });
       runDir = temp;
@@ -198,8 +186,12 @@ export async function main(args: string[]): Promise<number> {
     }
     const result = await benchReportOpen(runDir, loads);
     console.log(formatResult(result));
-    if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(result, null, 2) + "\n");
+    if (typeof values.json === "string") {
+      await Deno.writeTextFile(values.json, JSON.stringify(result, null, 2) + "\n");
+    }
     return 0;
+  } catch (e) {
+    return reportCliError(e, console.error);
   } finally {
     if (temp) await Deno.remove(temp, { recursive: true });
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { browserTest } from "../browser/testing.ts";
 import { fakeRun } from "../report/_test_util.ts";
-import { benchReportOpen, formatResult } from "./report_open.ts";
+import { benchReportOpen, formatResult, main } from "./report_open.ts";
 
 browserTest("bench:report measures what the page really loads", async (browser) => {
   const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-report-" });
@@ -27,6 +27,26 @@ browserTest("bench:report measures what the page really loads", async (browser) 
     }
     assert.match(formatResult(result), /report\.html of a 6-frame run/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bench:report: exit 2 for usage and no run folder, 1 for a damaged manifest, as the CLIs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-report-cli-" });
+  const errors: string[] = [];
+  const consoleError = console.error;
+  console.error = (line: string) => errors.push(line);
+  try {
+    await Deno.writeTextFile(join(dir, "manifest.json"), "{}");
+    assert.equal(await main(["--loads", "0"]), 2);
+    assert.equal(await main(["--bogus"]), 2);
+    assert.equal(await main([dir, dir]), 2);
+    assert.equal(await main([join(dir, "missing")]), 2);
+    assert.equal(await main([dir]), 1);
+    assert.match(errors.join("\n"), /--loads: expected a positive integer, got "0"/);
+    assert.match(errors.join("\n"), /manifest\.json/);
+  } finally {
+    console.error = consoleError;
     await Deno.remove(dir, { recursive: true });
   }
 });
