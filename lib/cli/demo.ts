@@ -2,8 +2,10 @@
  * `deno task demo [--out DIR]`: the whole harness on the bundled tiny model in well under a
  * minute — the paper's three colour paths and its Fig. 3 colours, each with frames, manifest,
  * contact sheet, path plot and video, and a small innate × external grid (3 seeds × 4 colours,
- * `grid.png` with the identity numbers) — then a table of what was written and the summary
- * numbers, and a table of the identity numbers (the grid's seed / colour / interaction shares).
+ * `grid.png` with the identity numbers) — then two tables: per experiment the frames, colour
+ * correlations, largest pixel jump, largest distance to the reference face, identity path length,
+ * colour–identity r and folder; and the identity table (largest identity jump, frames at or over
+ * the embedder's threshold, crossings, the grid's seed / colour / interaction shares).
  * The tiny model has random weights, so the "faces" are abstract textures; the pipeline, files and
  * numbers are the real ones.
  *
@@ -34,6 +36,29 @@ const RESULTS = fileURLToPath(new URL("../../results/demo", import.meta.url));
 
 function fmt(value: number | null | undefined, digits = 2): string {
   return typeof value === "number" ? value.toFixed(digits) : "–";
+}
+
+/**
+ * The "same person" threshold as the tables print it: the embedder's, from the runs' summaries
+ * (one value; several if runs used different embedders, joined by " / "), or "threshold" when no
+ * run has identity numbers.
+ */
+export function thresholdText(summaries: readonly (IdentitySummary | undefined)[]): string {
+  const values = [...new Set(summaries.flatMap((s) => s ? [s.threshold] : []))];
+  return values.length === 0 ? "threshold" : values.join(" / ");
+}
+
+/** Column heads of the identity table ({@link identityRow}); `threshold`: {@link thresholdText}. */
+export function identityHead(threshold: string): string[] {
+  return [
+    "experiment",
+    "largest id jump",
+    `≥ ${threshold}`,
+    "crossings",
+    "seed",
+    "colour",
+    "interaction",
+  ];
 }
 
 /** A row of the identity table: the numbers of `summary.identity` a reader looks for first. */
@@ -81,9 +106,6 @@ export async function main(args: string[]): Promise<number> {
       "folder",
     ],
   });
-  const identityTable = new Table({
-    head: ["experiment", "largest id jump", "≥ 0.6", "crossings", "seed", "colour", "interaction"],
-  });
   const video = { fps: 12, formats: ["mp4" as const, "gif" as const] };
   const specs = [
     { ...path1, frames: { count: DEMO_FRAMES, sampling: "time" as const } },
@@ -96,6 +118,8 @@ export async function main(args: string[]): Promise<number> {
       frames: { ...innateExternal.frames, count: DEMO_GRID.colors },
     },
   ];
+  const identities: (IdentitySummary | undefined)[] = [];
+  const identityRows: string[][] = [];
   for (const spec of specs) {
     const { dir, manifest } = await runExperiment(
       {
@@ -108,7 +132,8 @@ export async function main(args: string[]): Promise<number> {
       { out: join(out, spec.name) },
     );
     const s = manifest.summary;
-    identityTable.push(identityRow(spec.name, s?.identity));
+    identities.push(s?.identity);
+    identityRows.push(identityRow(spec.name, s?.identity));
     table.push([
       spec.name,
       String(manifest.frames.length),
@@ -126,22 +151,27 @@ export async function main(args: string[]): Promise<number> {
       relative(Deno.cwd(), dir) || ".",
     ]);
   }
+  // The threshold printed is the embedder's (each summary records the one it used).
+  const threshold = thresholdText(identities);
+  const identityTable = new Table({ head: identityHead(threshold) });
+  identityTable.push(...identityRows);
   console.log(table.toString());
   console.log(identityTable.toString());
   console.log(
     `r(X): correlation between injected and mean output colour per channel; largest jump: RMS ` +
       `pixel distance between neighbouring frames.\nIdentity (face-api descriptors, same person ` +
-      `below 0.6): id → ref: largest distance to the no-injection face; id path: sum of the ` +
-      `distances between neighbours; r(Δc, Δid): Pearson r of colour distance vs identity ` +
-      `distance over frame pairs; largest id jump: largest distance between neighbouring ` +
-      `frames; ≥ 0.6: frames at or over the threshold from their seed's reference face; ` +
-      `crossings: where a seed's faces cross it (up: leaving the reference person); seed / ` +
-      `colour / interaction: shares of the identity variation of a seeds × colours grid ` +
-      `(two-way decomposition of the descriptors). The tiny model's 64×64 textures are not ` +
-      `faces: these numbers only show the machinery.\nEach folder holds frames/, ` +
+      `below ${threshold}): id → ref: largest distance to the no-injection face; id path: sum ` +
+      `of the distances between neighbours; r(Δc, Δid): Pearson r of colour distance vs ` +
+      `identity distance over frame pairs; largest id jump: largest distance between ` +
+      `neighbouring frames; ≥ ${threshold}: frames at or over the threshold from their seed's ` +
+      `reference face; crossings: where a seed's faces cross it (up: leaving the reference ` +
+      `person); seed / colour / interaction: shares of the identity variation of a seeds × ` +
+      `colours grid (two-way decomposition of the descriptors). The tiny model's 64×64 textures ` +
+      `are not faces: these numbers only show the machinery.\nEach folder holds frames/, ` +
       `manifest.json, path_plot.png, identity_plot.png; the paths and colours also ` +
       `contact_sheet.png and video.gif/.mp4, ${innateExternal.name} grid.png (each face's ` +
-      `distance under it, red at or over 0.6), and every folder report.html (open it in a browser). ` +
+      `distance under it, red at or over ${threshold}), and every folder report.html (open it ` +
+      `in a browser). ` +
       `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
   );
   return 0;

@@ -180,7 +180,7 @@ Deno.test("main: --no-identity writes no identity records, in the same folder wi
   const results = await Deno.makeTempDir();
   // The embedder is there: only the flag keeps the numbers out.
   const run = async (args: string[], stamp: string) => {
-    const { deps } = fakeDeps({ size: 8, embedder: fakeEmbedder().embedder });
+    const { deps, log } = fakeDeps({ size: 8, embedder: fakeEmbedder().embedder });
     const out: string[] = [], err: string[] = [];
     const code = await main(spec, args, {
       out: (l) => out.push(l),
@@ -195,10 +195,15 @@ Deno.test("main: --no-identity writes no identity records, in the same folder wi
     });
     assert.equal(code, 0, err.join("\n"));
     const dir = out.join("\n");
-    return { dir, manifest: JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))) };
+    return {
+      dir,
+      manifest: JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))),
+      samples: log.samples,
+    };
   };
   try {
     const off = await run(["--no-identity"], "2025-01-01T00:00:00Z");
+    assert.ok(off.samples.some((s) => s.scale > 0), "the first run renders the frames");
     assert.equal(off.manifest.identity, undefined);
     assert.equal(off.manifest.summary.identity, undefined);
     assert.equal(off.manifest.outputs.identityPlot, undefined);
@@ -212,6 +217,10 @@ Deno.test("main: --no-identity writes no identity records, in the same folder wi
     assert.equal(on.manifest.specHash, off.manifest.specHash);
     assert.deepEqual(on.manifest.spec, off.manifest.spec);
     assert.equal(on.manifest.frames.length, 4);
+    // Resumed, not run again: the only image rendered is the reference face (no injection),
+    // which the run without identity had no reason to make; no frame is sampled again.
+    assert.deepEqual(on.samples.map((s) => [s.scale, s.colors]), [[0, [[0, 0, 0]]]]);
+    assert.ok(on.manifest.frames.every((f: { computed?: boolean }) => !f.computed));
     assert.ok(on.manifest.frames.every((f: { identity?: unknown }) => f.identity !== undefined));
     assert.ok(on.manifest.summary.identity);
   } finally {

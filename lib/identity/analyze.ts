@@ -2,8 +2,9 @@
  * Adds identity numbers to an existing run folder without recomputing any frame image
  * (`deno task analyze RUN_DIR`): the face descriptor of every frame PNG, the per-frame
  * distances, `summary.identity` and `identity_plot.png`, and a multi-seed run's `grid.png` is
- * drawn again with the numbers (written atomically, like the other pictures). The reference face of a seed is
- * rendered (with the run's own model, checked by its file hashes) only when the folder has none.
+ * drawn again with the numbers (written atomically, like the other pictures) when this analyze
+ * changed them. The reference face of a seed is rendered (with the run's own model, checked by its
+ * file hashes) only when the folder has none.
  *
  * Under the run folder's lock; the manifest is rewritten atomically after every chunk of
  * descriptors, so an interrupted analyze continues where it stopped, and descriptors already in
@@ -16,11 +17,15 @@ import { join } from "node:path";
 import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
 import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.ts";
 import { type Manifest, readManifest, writeManifest } from "../experiments/manifest.ts";
-import { gridIdentityNumbers, loadAllPixels, writeGridPicture } from "../experiments/finish.ts";
+import {
+  GRID_FILE,
+  gridIdentityNumbers,
+  loadAllPixels,
+  writeGridPicture,
+} from "../experiments/finish.ts";
 import { writeReportOrWarn } from "../report/write.ts";
 import { LOCK_FILE } from "../experiments/runner.ts";
 import { isMultiSeed, SpecError } from "../experiments/spec.ts";
-import { gridSheet } from "../render/grid_sheet.ts";
 import { Progress, type ProgressWriter } from "../hub/progress.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { canonicalJson } from "../util/canonical.ts";
@@ -35,7 +40,10 @@ import {
   seedsOf,
 } from "./tracker.ts";
 
-/** The dependencies analyze uses: the embedder, PNG coding, and the model for references. */
+/**
+ * The dependencies analyze uses: the embedder, PNG coding, the model for references, and the grid
+ * picture.
+ */
 export type AnalyzeDeps =
   & Pick<
     RunnerDeps,
@@ -46,12 +54,20 @@ export type AnalyzeDeps =
     | "imageToRgba"
     | "encodePng"
     | "decodePng"
+    | "gridSheet"
   >
-  & {
-    loadEmbedder: NonNullable<RunnerDeps["loadEmbedder"]>;
-    /** Draws grid.png; default `lib/render`'s. */
-    gridSheet?: RunnerDeps["gridSheet"];
-  };
+  & { loadEmbedder: NonNullable<RunnerDeps["loadEmbedder"]> };
+
+/** Whether `path` exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
 
 /** Options of {@link analyzeRun}. */
 export interface AnalyzeOptions {
@@ -133,6 +149,7 @@ export async function analyzeRun(
     "imageToRgba",
     "encodePng",
     "decodePng",
+    "gridSheet",
     "loadEmbedder",
   ] as const;
   const complete = names.every((n) => injected[n] !== undefined);
@@ -152,6 +169,8 @@ export async function analyzeRun(
   try {
     // Read again under the lock: a run may have finished meanwhile.
     const manifest = checkFolder(await readManifest(dir));
+    // The identity numbers as the folder had them: grid.png is redrawn only if they change.
+    const identityBefore = canonicalJson(manifest.summary?.identity ?? null);
     embedder = await deps.loadEmbedder({ device: options.device, threads: options.threads, log });
     const info = manifest.model.info as {
       sha256: Record<string, string>;
@@ -211,6 +230,10 @@ export async function analyzeRun(
     };
     const frames = manifest.frames;
     const seeds = seedsOf(frames, spec.seed);
+    // A grid to redraw needs every frame's pixels: keep those decoded for the descriptors (by
+    // PNG SHA-256, so frames with the same image share them) rather than decode them again.
+    const gridRun = Boolean(manifest.outputs.grid) && isMultiSeed(spec);
+    const decoded = new Map<string, Uint8Array>();
     throwIfInterrupted(signal);
     const rendered = await tracker.prepareReferences(seeds, frames);
     tracker.apply(frames);
@@ -230,7 +253,11 @@ export async function analyzeRun(
       });
       await tracker.describe(
         frames,
-        (f) => readFramePixels(dir, f, deps.decodePng),
+        async (f) => {
+          const rgba = await readFramePixels(dir, f, deps.decodePng);
+          if (gridRun) decoded.set(f.sha256, rgba);
+          return rgba;
+        },
         async (done) => {
           await save();
           saved = done;
@@ -246,15 +273,25 @@ export async function analyzeRun(
     } else {
       log(`analyze: the run is not complete (status ${manifest.status}): no summary.identity yet`);
     }
-    // grid.png was drawn before the numbers existed (a run with --no-identity, a merge):
-    // draw it again with them, from the frame PNGs.
-    if (manifest.summary?.identity && manifest.outputs.grid && isMultiSeed(spec)) {
-      const pictures = await loadAllPixels(frames, new Map(), dir, deps.decodePng);
+    // grid.png was drawn before these numbers existed (a run with --no-identity, a merge, an
+    // analyze with another embedder): draw it again with them, from the frame PNGs. Nothing new
+    // (every descriptor and reference kept, the same summary): the grid on disk shows them already.
+    const changed = tracker.cost.images > 0 || rendered > 0 ||
+      canonicalJson(manifest.summary?.identity ?? null) !== identityBefore ||
+      !(await exists(join(dir, GRID_FILE)));
+    if (manifest.summary?.identity && gridRun && changed) {
+      const pixels = new Map<number, Uint8Array>();
+      for (const f of frames) {
+        const rgba = decoded.get(f.sha256);
+        if (rgba) pixels.set(f.index, rgba);
+      }
+      decoded.clear();
+      const pictures = await loadAllPixels(frames, pixels, dir, deps.decodePng);
       await writeGridPicture(
         spec,
         pictures,
         dir,
-        deps.gridSheet ?? gridSheet,
+        deps.gridSheet,
         gridIdentityNumbers(frames, manifest.summary.identity),
       );
     }
@@ -267,8 +304,9 @@ export async function analyzeRun(
     );
     manifest.outputs.identityPlot = plot;
     await save();
-    // The page shows the identity numbers just added (a failure to write it only warns).
-    await writeReportOrWarn(dir, log);
+    // The page shows the identity numbers just added (a failure to write it only warns), made
+    // from the manifest just saved.
+    await writeReportOrWarn(dir, log, { manifest });
     return {
       manifest,
       computed: tracker.cost.images,

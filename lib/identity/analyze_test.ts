@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
 import type { GridPictureInput } from "../experiments/deps.ts";
+import { pictureTitle } from "../experiments/finish.ts";
 import { InterruptedError } from "../experiments/interrupt.ts";
 import type { Manifest } from "../experiments/manifest.ts";
 import { runExperiment } from "../experiments/runner.ts";
@@ -185,8 +186,10 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
       frames: { count: 4 },
     } satisfies ExperimentInput;
     const inputs: GridPictureInput[] = [];
+    const titles: (string | undefined)[] = [];
     const realGrid = (input: GridPictureInput, options: { tileSize?: number; title?: string }) => {
       inputs.push(input);
+      titles.push(options.title);
       return gridSheet(input, options);
     };
     const runGrid = async (out: string, identity: boolean) => {
@@ -224,7 +227,10 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
     // The pixels: red frames exactly around the cells at or over the threshold.
     const image = await decodePng(await Deno.readFile(join(dir, "a", "grid.png")));
     const plainImage = await decodePng(await Deno.readFile(join(dir, "b", "grid.png")));
-    const { layout } = await renderGridSheet(inputs[0], { title: "x" });
+    // The layout of the picture as the run drew it: with the run's own heading.
+    const title = pictureTitle(withIds.spec, withIds.frames.length);
+    assert.equal(titles[0], title);
+    const { layout } = await renderGridSheet(inputs[0], { title });
     const isRed = (x: number, y: number) => {
       const i = 4 * (y * image.width + x);
       return GRID_THRESHOLD_COLOR.every((v, k) => image.rgba[i + k] === v);
@@ -242,18 +248,40 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
     // analyze adds the numbers to the run without them, and draws the same grid.png.
     const before = await Deno.readFile(join(dir, "b", "grid.png"));
     // (fakeDeps' own gridSheet draws nothing: the real one is passed, as the run had it.)
-    const { deps } = fakeDeps({ size: 32, embedder: fakeEmbedder().embedder });
-    await analyzeRun(join(dir, "b"), {
-      deps: {
-        ...deps,
-        loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
-        gridSheet: realGrid,
-      },
-      log: () => {},
-      progressWriter: quietWriter,
-    });
+    const analyzeB = async () => {
+      const { deps } = fakeDeps({ size: 32, embedder: fakeEmbedder().embedder });
+      let decoded = 0;
+      await analyzeRun(join(dir, "b"), {
+        deps: {
+          ...deps,
+          loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
+          gridSheet: realGrid,
+          decodePng: (bytes, source) => {
+            decoded++;
+            return deps.decodePng(bytes, source);
+          },
+        },
+        log: () => {},
+        progressWriter: quietWriter,
+      });
+      return decoded;
+    };
+    const drawn = inputs.length;
+    const decoded = await analyzeB();
+    assert.equal(inputs.length, drawn + 1, "analyze draws grid.png once");
+    // Each frame PNG is decoded once: the grid reuses the pixels read for the descriptors.
+    assert.equal(decoded, new Set(without.frames.map((f) => f.sha256)).size);
     const after = await Deno.readFile(join(dir, "b", "grid.png"));
     assert.notDeepEqual(after, before);
     assert.deepEqual(after, await Deno.readFile(join(dir, "a", "grid.png")));
+
+    // A second analyze finds nothing new: grid.png is neither drawn nor written again.
+    const stat = await Deno.stat(join(dir, "b", "grid.png"));
+    assert.equal(await analyzeB(), 0, "no frame PNG is decoded");
+    assert.equal(inputs.length, drawn + 1, "grid.png is not drawn again");
+    const again = await Deno.stat(join(dir, "b", "grid.png"));
+    assert.equal(again.mtime?.getTime(), stat.mtime?.getTime());
+    assert.equal(again.ino, stat.ino, "grid.png is not replaced");
+    assert.deepEqual(await Deno.readFile(join(dir, "b", "grid.png")), after);
   });
 });

@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
+import { pictureTitle } from "../experiments/finish.ts";
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
 import type { ResolvedExperiment } from "../experiments/spec.ts";
 import { identityPlot } from "../render/identity_plot.ts";
@@ -30,10 +31,13 @@ export function identityWanted(spec: ResolvedExperiment, option: boolean | undef
   return option !== false && spec.outputs.identity !== false;
 }
 
-/** Writes `identity_plot.png` for the frames that have identity numbers; returns its name. */
+/**
+ * Writes `identity_plot.png` for the frames that have identity numbers; returns its name. Its
+ * heading is the run's other pictures' ({@link pictureTitle} of all `frames`).
+ */
 export async function writeIdentityPlot(
   frames: readonly ManifestFrame[],
-  spec: { name: string; seed?: number | string; steps: number; preview?: { fromSteps: number } },
+  spec: ResolvedExperiment,
   threshold: number,
   dir: string,
   write: (path: string, data: Uint8Array) => Promise<void>,
@@ -50,13 +54,10 @@ export async function writeIdentityPlot(
       toPrevious: f.identity!.toPrevious,
     })),
   }));
-  const seeds = series.length === 1 ? `seed ${series[0].seed}` : `${series.length} seeds`;
   const png = await identityPlot({
     series,
     threshold,
-    title: `${spec.name}  ${seeds}  ${spec.steps} steps` +
-      (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "") +
-      ": face-descriptor distance",
+    title: `${pictureTitle(spec, frames.length)}: face-descriptor distance`,
   });
   await write(join(dir, IDENTITY_PLOT_FILE), png);
   return IDENTITY_PLOT_FILE;

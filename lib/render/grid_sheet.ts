@@ -16,7 +16,7 @@
  * @module
  */
 
-import { Canvas, type Rect } from "./canvas.ts";
+import { Canvas, type Rect, type Rgb8 } from "./canvas.ts";
 import {
   drawSheetTitle,
   drawSwatch,
@@ -25,6 +25,7 @@ import {
   sheetTitlePx,
 } from "./contact_sheet.ts";
 import { defaultFont, type TrueTypeFont } from "./font.ts";
+import { IDENTITY_PLOT_STYLE } from "./identity_plot.ts";
 import { colorToHex, encodePng, type RgbaImage } from "./png.ts";
 import { resizeRgba } from "./resample.ts";
 
@@ -62,10 +63,10 @@ export interface GridIdentity {
 }
 
 /**
- * Frame and number colour of a cell at or over the threshold: the identity plot's threshold red,
- * so both pictures say "another person" the same way.
+ * Frame and number colour of a cell at or over the threshold: the identity plot's threshold red
+ * (taken from {@link IDENTITY_PLOT_STYLE}), so both pictures say "another person" the same way.
  */
-export const GRID_THRESHOLD_COLOR = [200, 30, 30] as const;
+export const GRID_THRESHOLD_COLOR: Rgb8 = IDENTITY_PLOT_STYLE.threshold;
 
 /** Width of the threshold frame drawn around a cell, inside the gap. */
 export const GRID_THRESHOLD_BORDER = 2;

@@ -11,7 +11,7 @@
  */
 
 import { Canvas, type Rect, type Rgb8 } from "./canvas.ts";
-import { defaultFont } from "./font.ts";
+import { defaultFont, type TrueTypeFont } from "./font.ts";
 import { colorToBytes, encodePng, type RgbaImage } from "./png.ts";
 
 /** One frame of a series. */
@@ -96,7 +96,9 @@ export async function renderIdentityPlot(
   const panelGap = 34;
   const height = titleHeight + series.length * (panelHeight + STRIP + panelGap) + LEGEND;
   const canvas = new Canvas(WIDTH, height, BACKGROUND);
-  if (input.title) canvas.drawText(font, input.title, 16, 12, 17, INK);
+  if (input.title) {
+    canvas.drawText(font, input.title, 16, 12, titlePx(font, input.title, WIDTH - 32), INK);
+  }
 
   const largest = Math.max(
     input.threshold,
@@ -197,4 +199,14 @@ export async function renderIdentityPlot(
 export async function identityPlot(input: IdentityPlotInput): Promise<Uint8Array> {
   const plot = await renderIdentityPlot(input);
   return encodePng(plot.rgba, plot.width, plot.height);
+}
+
+/**
+ * The title's font size: 17 px, smaller for a long title (a multi-seed preview's names every
+ * part of the run) so it fits `maxWidth`, down to 11 px.
+ */
+export function titlePx(font: TrueTypeFont, title: string, maxWidth: number): number {
+  let px = 17;
+  while (px > 11 && font.measure(title, px).width > maxWidth) px--;
+  return px;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { IDENTITY_PLOT_STYLE, identityPlot, renderIdentityPlot } from "./identity_plot.ts";
+import { defaultFont } from "./font.ts";
+import { IDENTITY_PLOT_STYLE, identityPlot, renderIdentityPlot, titlePx } from "./identity_plot.ts";
 import { decodePng } from "./png.ts";
 
 function at(image: { width: number; rgba: Uint8Array }, x: number, y: number): number[] {
@@ -103,4 +104,14 @@ Deno.test("identity plot: the to-previous series is drawn at its values, and abs
     // Its reference dot is there.
     assert.ok(near(at(single, panel.x(0), panel.y(0.95)), IDENTITY_PLOT_STYLE.toReference));
   }
+});
+
+Deno.test("identity plot: a long title is set smaller until it fits, a short one at 17 px", async () => {
+  const font = await defaultFont();
+  const long = "innate_external  8 seeds × 12 colours  50 steps  PREVIEW (not the paper's 1000): " +
+    "face-descriptor distance";
+  assert.ok(font.measure(long, 17).width > 968, "the title of the case that was cut off");
+  const px = titlePx(font, long, 968);
+  assert.ok(px < 17 && font.measure(long, px).width <= 968, `${px} px`);
+  assert.equal(titlePx(font, "path1  seed 42  20 steps: face-descriptor distance", 968), 17);
 });
