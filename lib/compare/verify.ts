@@ -16,6 +16,7 @@ import { decodePng } from "../render/png.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { Manifest } from "../experiments/manifest.ts";
 import { frameFilePath, openRun } from "./run_folder.ts";
+import { exists } from "../util/exists.ts";
 
 /** A frame file that is present but wrong. */
 export interface CorruptFile {
@@ -129,16 +130,6 @@ async function listPngs(framesDir: string): Promise<string[]> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return names.sort();
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 function outputFiles(outputs: unknown): string[] {

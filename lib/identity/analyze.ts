@@ -39,6 +39,7 @@ import {
   referenceInjection,
   seedsOf,
 } from "./tracker.ts";
+import { exists } from "../util/exists.ts";
 
 /**
  * The dependencies analyze uses: the embedder, PNG coding, the model for references, and the grid
@@ -57,17 +58,6 @@ export type AnalyzeDeps =
     | "gridSheet"
   >
   & { loadEmbedder: NonNullable<RunnerDeps["loadEmbedder"]> };
-
-/** Whether `path` exists. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
 
 /** Options of {@link analyzeRun}. */
 export interface AnalyzeOptions {
