@@ -54,11 +54,20 @@ export const REPORT_CSP: string = [
 ].join("; ");
 
 /**
- * JSON for a `<script type="application/json">` element: every `<` is written `\u003c` (the same
- * value to JSON.parse), so no text in the data can close the element or open a comment.
+ * JSON for a `<script type="application/json">` element: object keys sorted, so the page's bytes
+ * depend on the data and not on the order its objects were built in (a run's report made from
+ * the manifest in memory equals one made from the file), and every `<` written `\u003c` (the
+ * same value to JSON.parse), so no text in the data can close the element or open a comment.
  */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c");
+  return JSON.stringify(value, sortKeys).replace(/</g, "\\u003c");
+}
+
+function sortKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 }
 
 /** Text for HTML element content or a quoted attribute value. */

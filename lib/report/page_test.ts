@@ -156,6 +156,12 @@ Deno.test("reportHtml: every element the page script looks up by id is in the sk
 Deno.test("embedJson and escapeHtml", () => {
   assert.equal(embedJson({ a: "</script>" }), '{"a":"\\u003c/script>"}');
   assert.deepEqual(JSON.parse(embedJson({ a: "<<" })), { a: "<<" });
+  // The same data built in another key order gives the same bytes, at any depth.
+  assert.equal(
+    embedJson({ b: 1, a: { d: [{ y: 2, x: 1 }], c: null } }),
+    embedJson({ a: { c: null, d: [{ x: 1, y: 2 }] }, b: 1 }),
+  );
+  assert.equal(embedJson({ b: 1, a: 2 }), '{"a":2,"b":1}');
   assert.equal(
     escapeHtml(`<a href="x">'&'</a>`),
     "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
