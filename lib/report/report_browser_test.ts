@@ -11,10 +11,14 @@ import { pathToFileURL } from "node:url";
 import type { Page } from "../browser/page.ts";
 import { decodeScreenshot, regionStats } from "../browser/region.ts";
 import { browserTest } from "../browser/testing.ts";
+import { SNAPSHOTS_DIR } from "../compare/snapshot.ts";
+import { readManifest } from "../experiments/manifest.ts";
 import type { Manifest } from "../experiments/mod.ts";
 import { readPng, type RgbaImage } from "../render/png.ts";
 import { brokenImages, contentRect, shownFrameDiff, waitUntil } from "./_browser_util.ts";
 import { makeTinyRun } from "./_test_runs.ts";
+import { reportData } from "./data.ts";
+import { reportHtml } from "./page.ts";
 
 /**
  * Largest difference (0–255 per channel) between the mean colour of the shown frame's screenshot
@@ -196,6 +200,63 @@ browserTest(
       await t.step("still no errors after scrubbing", () => {
         assert.deepEqual([page.consoleErrors, page.pageErrors, page.failedRequests], [[], [], []]);
       });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+/** What the colour chart's canvas holds in one pixel column between two neighbouring frames. */
+interface GapColumn {
+  /** Position of the later frame of the two. */
+  position: number;
+  /** Whether the two frames belong to different seeds. */
+  seedChanges: boolean;
+  /** Pixels of the column in a series' colour (saturated; the grid and axes are grey). */
+  linePixels: number;
+}
+
+browserTest(
+  "report: a multi-seed run's chart lines break where the seed changes",
+  async (browser) => {
+    const dir = await Deno.makeTempDir({ prefix: "fluidity-report-gaps-" });
+    try {
+      // The bundled innate_external reference: 8 seeds × 3 colours, seed after seed. Its frames
+      // are not needed (the charts draw from the manifest's numbers), so only the page is written.
+      const manifest = await readManifest(join(SNAPSHOTS_DIR, "innate_external"));
+      assert.ok(manifest, "snapshots/innate_external/manifest.json");
+      await Deno.writeTextFile(join(dir, "report.html"), reportHtml(reportData(manifest)));
+      const page = await browser.newPage();
+      await page.setViewport(1280, 900);
+      await page.goto(pathToFileURL(join(dir, "report.html")).href, { waitFor: READY });
+      // The middle column between each pair of neighbouring frames of the colour chart (mean
+      // colours solid, injected colours dashed, in red, green and blue), read from its canvas.
+      const columns = await page.evaluate<GapColumn[]>(`(() => {
+        const plot = fluidityReport.charts()[0];
+        const frames = fluidityReport.data().frames;
+        const x = plot.data[0];
+        const top = Math.round(plot.bbox.top), height = Math.round(plot.bbox.height);
+        const columns = [];
+        for (let i = 1; i < frames.length; i++) {
+          const left = plot.valToPos(x[i - 1], "x", true), right = plot.valToPos(x[i], "x", true);
+          const d = plot.ctx.getImageData(Math.round((left + right) / 2), top, 1, height).data;
+          let linePixels = 0;
+          for (let p = 0; p < d.length; p += 4) {
+            const hi = Math.max(d[p], d[p + 1], d[p + 2]), lo = Math.min(d[p], d[p + 1], d[p + 2]);
+            if (d[p + 3] > 200 && hi - lo > 60) linePixels++;
+          }
+          columns.push({ position: i, seedChanges: frames[i].seed !== frames[i - 1].seed, linePixels });
+        }
+        return columns;
+      })()`);
+      assert.equal(columns.length, manifest.frames.length - 1);
+      const boundaries = columns.filter((c) => c.seedChanges);
+      const inside = columns.filter((c) => !c.seedChanges);
+      assert.deepEqual([boundaries.length, inside.length], [7, 16], "8 seeds of 3 colours");
+      // Within a seed the solid mean lines cross every column: the check sees lines where they are.
+      assert.deepEqual(inside.filter((c) => c.linePixels === 0), [], "lines within a seed");
+      assert.deepEqual(boundaries.filter((c) => c.linePixels > 0), [], "lines across seeds");
+      assert.deepEqual(page.pageErrors, []);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -553,6 +553,8 @@
     current: () => current,
     /** The data drawn (the latest poll's when live). */
     data: () => data,
+    /** The uPlot charts drawn, in page order (for tests and the console). */
+    charts: () => [...charts],
   };
 
   render();
