@@ -50,6 +50,17 @@ async function writeRunning(root: string, source: Manifest, sourceDir: string, f
   await Deno.rename(join(dir, ".manifest.json.tmp"), join(dir, "manifest.json"));
 }
 
+/** Completes `live/run`: the pictures of `source` copied in, then its complete manifest. */
+async function writeComplete(root: string, source: Manifest, sourceDir: string) {
+  const dir = join(root, "live/run");
+  const o = source.outputs;
+  for (const file of [o.contactSheet, o.pathPlot, o.identityPlot, o.video.mp4, o.video.gif]) {
+    if (file) await Deno.copyFile(join(sourceDir, file), join(dir, file));
+  }
+  await Deno.writeTextFile(join(dir, ".manifest.json.tmp"), JSON.stringify(source, null, 2));
+  await Deno.rename(join(dir, ".manifest.json.tmp"), join(dir, "manifest.json"));
+}
+
 /** Texts of the cells matching `selector` in each `tr.frame` of the compare table. */
 function cells(page: Page, selector: string): Promise<string[]> {
   return page.evaluate<string[]>(
@@ -195,6 +206,9 @@ browserTest(
         );
         // Gone if the page reloaded instead of updating itself.
         await page.evaluate("window.sameDocument = true");
+        // Gone if the pictures were redrawn although they did not change (a playing video would
+        // restart on every poll).
+        await page.evaluate('document.querySelector("#pictures > *").dataset.kept = "1"');
         await writeRunning(root, manifestA, join(root, a), 6);
         const started = Date.now();
         assert.ok(
@@ -206,11 +220,39 @@ browserTest(
         const tookMs = Date.now() - started;
         assert.equal(await page.evaluate("window.sameDocument"), true, "the page was reloaded");
         assert.equal(
+          await page.evaluate('document.querySelector("#pictures > *").dataset.kept'),
+          "1",
+          "the unchanged pictures were redrawn",
+        );
+        assert.equal(
           await page.evaluate('document.querySelectorAll("#frames-table tr").length'),
           6,
         );
         assert.deepEqual(await brokenImages(page, "#frames-table img"), []);
         console.log(`live report showed 6 frames ${tookMs} ms after the manifest changed`);
+      });
+
+      await t.step("when the run completes, its report shows the pictures", async () => {
+        await writeComplete(root, manifestA, join(root, a));
+        assert.ok(
+          await waitUntil(page, 'document.body.dataset.status === "complete"', LIVE_WAIT_MS),
+          "the page never saw the run complete",
+        );
+        assert.equal(await page.evaluate("window.sameDocument"), true, "the page was reloaded");
+        assert.equal(
+          await page.evaluate('document.querySelector("#pictures > *").dataset.kept'),
+          undefined,
+          "the pictures changed but were not redrawn",
+        );
+        assert.equal(
+          await page.evaluate('document.querySelectorAll("#path-plot, #contact-sheet").length'),
+          2,
+        );
+        assert.deepEqual(await brokenImages(page, "#path-plot, #contact-sheet"), []);
+        assert.equal(
+          await page.evaluate('document.getElementById("video").tagName'),
+          "VIDEO",
+        );
       });
 
       await t.step("no errors, and no request left 127.0.0.1", () => {

@@ -152,10 +152,24 @@
   }
 
   // ---- pictures ------------------------------------------------------------------------------
+  // The pictures as last drawn: a live page redraws them only when they change, so a playing
+  // video is not restarted by each poll.
+  let picturesDrawn = "";
   function renderPictures() {
+    const o = data.outputs;
+    // Field by field: the embedded data's keys are sorted, a live poll's are not.
+    const key = JSON.stringify([
+      o.video && o.video.src,
+      o.video && o.video.type,
+      o.pathPlot,
+      o.identityPlot,
+      o.grid,
+      o.contactSheet,
+    ]);
+    if (key === picturesDrawn) return;
+    picturesDrawn = key;
     const box = $("pictures");
     box.replaceChildren();
-    const o = data.outputs;
     const figure = (caption, media) => el("figure", {}, media, el("figcaption", { text: caption }));
     if (o.video) {
       box.append(figure(
