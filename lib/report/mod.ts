@@ -13,5 +13,5 @@ export {
   reportData,
   type ReportFrame,
 } from "./data.ts";
-export { embedJson, REPORT_CSP, reportHtml, type ReportPageOptions } from "./page.ts";
+export { embedJson, REPORT_CSP, reportHtml, type ReportPageOptions, sortedJson } from "./page.ts";
 export { REPORT_FILE, writeReport, type WriteReportOptions, writeReportOrWarn } from "./write.ts";

@@ -60,7 +60,17 @@ export const REPORT_CSP: string = [
  * same value to JSON.parse), so no text in the data can close the element or open a comment.
  */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value, sortKeys).replace(/</g, "\\u003c");
+  return sortedJson(value).replace(/</g, "\\u003c");
+}
+
+/**
+ * JSON with object keys sorted at every level: what a report page embeds and what the viewer's
+ * `report.json` answers, so the page sees the same data in the same order from either. Unlike
+ * `canonicalJson` (content keys) it never throws: a value without a JSON form is written as
+ * `JSON.stringify` writes it.
+ */
+export function sortedJson(value: unknown): string {
+  return JSON.stringify(value, sortKeys);
 }
 
 function sortKeys(_key: string, value: unknown): unknown {

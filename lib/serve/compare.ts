@@ -48,8 +48,9 @@ export interface ViewerRun {
 }
 
 /**
- * Comparisons of run pairs, keyed by both run paths and both manifests' `updatedAt`: a run that
- * writes a frame gets a new `updatedAt`, so its comparisons are recomputed, never stale.
+ * Comparisons of run pairs, keyed by both run paths and both manifest objects: the viewer reads
+ * a manifest into a new object whenever its file's text changes (a new frame, a hand edit), so
+ * such a run's comparisons are recomputed, never stale.
  */
 export class Comparer {
   readonly #tolerance: Tolerance;
@@ -67,8 +68,9 @@ export class Comparer {
     return this.#comparisons.size;
   }
 
+  /** Runs by path and manifest object: the same object while the manifest file is unchanged. */
   #key(a: ViewerRun, b: ViewerRun): string {
-    return JSON.stringify([a.path, a.run.manifest.updatedAt, b.path, b.run.manifest.updatedAt]);
+    return JSON.stringify([a.path, manifestId(a), b.path, manifestId(b)]);
   }
 
   /**
@@ -162,4 +164,15 @@ function withRunPaths(result: RunComparison, runs: readonly ViewerRun[]): RunCom
     return value; // numbers (Infinity included), typed arrays, null
   };
   return scrub(result) as RunComparison;
+}
+
+const manifestIds = new WeakMap<object, number>();
+let nextManifestId = 0;
+
+/** A number naming a run's manifest object for as long as it lives. */
+function manifestId(run: ViewerRun): number {
+  const manifest = run.run.manifest;
+  let id = manifestIds.get(manifest);
+  if (id === undefined) manifestIds.set(manifest, id = nextManifestId++);
+  return id;
 }

@@ -13,8 +13,13 @@ Deno.test("Comparer: one comparison per pair and manifest version", async () => 
     const first = await comparer.compare(a, b);
     assert.equal(await comparer.compare(a, b), first);
     assert.equal(comparer.cachedComparisons, 1);
-    const later = { ...b, run: { ...b.run, manifest: { ...b.run.manifest, updatedAt: "later" } } };
-    assert.notEqual(await comparer.compare(a, later), first);
+    // The same manifest object, asked for again: the comparison kept.
+    assert.equal(await comparer.compare({ ...a }, { ...b, run: { ...b.run } }), first);
+    assert.equal(comparer.cachedComparisons, 1);
+    // A manifest read again after its text changed is a new object, also when its updatedAt is
+    // the same (a hand edit, a copied reference): compared again.
+    const edited = { ...b, run: { ...b.run, manifest: { ...b.run.manifest } } };
+    assert.notEqual(await comparer.compare(a, edited), first);
     assert.equal(comparer.cachedComparisons, 2);
   } finally {
     await Deno.remove(r.root, { recursive: true });

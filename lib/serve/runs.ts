@@ -8,8 +8,6 @@
 import { join } from "node:path";
 import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
 import { parseManifest, RunOpenError, runRelativePath } from "../compare/run_folder.ts";
-import { sha256Hex } from "../util/hash.ts";
-import { LruCache } from "../util/lru.ts";
 import { plannedFrames } from "../report/data.ts";
 import { resolveInside } from "./safe_path.ts";
 
@@ -109,6 +107,24 @@ export async function readRunManifest(
   const source = [...runPath, MANIFEST_FILE].join("/");
   const real = await resolveInside(rootReal, [...runPath, MANIFEST_FILE]);
   if (real === null) return null;
+  // Every poll of every open page, and every frame a page loads, asks for its run's manifest:
+  // while the file is unchanged it is neither read nor checked again. Unchanged means the same
+  // inode, size and mtime (the runner replaces a manifest by a rename, so a new inode), and an
+  // mtime that was already settled when the file was read: a write within the filesystem's
+  // timestamp granularity of the read may keep the mtime, so such a file is read again.
+  const key = JSON.stringify([real, source]);
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(real);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new RunOpenError("invalid", source, `${source}: cannot read (${(e as Error).name})`);
+  }
+  const cached = manifestCache.get(key);
+  if (cached && sameFile(cached, stat) && cached.mtimeMs < cached.readAtMs - SETTLED_MS) {
+    return cached.manifest;
+  }
+  const readAtMs = Date.now();
   let text: string;
   try {
     text = await Deno.readTextFile(real);
@@ -116,18 +132,45 @@ export async function readRunManifest(
     if (e instanceof Deno.errors.NotFound) return null;
     throw new RunOpenError("invalid", source, `${source}: cannot read (${(e as Error).name})`);
   }
-  // Reading is cheap, checking a long run's manifest against the schema is not: every poll of
-  // every open page asks, so a manifest whose text is unchanged is not checked again. (A damaged
-  // one is not kept: it is checked again, to say why, each time it is asked for.)
-  const key = JSON.stringify([real, source, sha256Hex(text)]);
-  return await manifestCache.get(
-    key,
-    () => Promise.resolve().then(() => parseManifest(text, source)),
-  );
+  // Same text, same checked object (what the viewer's caches are keyed by). A damaged manifest
+  // is not kept: it is checked again, to say why, each time it is asked for.
+  const manifest = cached?.text === text ? cached.manifest : parseManifest(text, source);
+  manifestCache.delete(key);
+  manifestCache.set(key, {
+    text,
+    manifest,
+    ino: stat.ino,
+    size: stat.size,
+    mtimeMs: stat.mtime?.getTime() ?? NaN,
+    readAtMs,
+  });
+  while (manifestCache.size > MANIFESTS_KEPT) {
+    manifestCache.delete(manifestCache.keys().next().value!);
+  }
+  return manifest;
 }
 
-/** Manifests kept checked, by real path, name and digest of the text they were read from. */
-const manifestCache = new LruCache<Manifest>(256);
+/** A manifest as last read, with the file's identity then. */
+interface CachedManifest {
+  text: string;
+  manifest: Manifest;
+  ino: number | null;
+  size: number;
+  mtimeMs: number;
+  readAtMs: number;
+}
+
+/** How long before a read an mtime must lie to be trusted (coarse filesystem timestamps). */
+const SETTLED_MS = 2000;
+/** Manifests kept, the least recently read dropped first. */
+const MANIFESTS_KEPT = 1024;
+/** The manifests read, by real path and name. */
+const manifestCache = new Map<string, CachedManifest>();
+
+function sameFile(cached: CachedManifest, stat: Deno.FileInfo): boolean {
+  return cached.ino === stat.ino && cached.size === stat.size &&
+    cached.mtimeMs === (stat.mtime?.getTime() ?? NaN);
+}
 
 /** {@link servedFiles} of each manifest object (the same object while its text is unchanged). */
 const servedFilesOf = new WeakMap<Manifest, Set<string>>();

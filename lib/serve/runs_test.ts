@@ -91,6 +91,40 @@ Deno.test("servedFiles: the manifest's references only, never climbing or hidden
   }
 });
 
+Deno.test("readRunManifest trusts a settled manifest's inode, size and mtime: it is not read again", async () => {
+  const results = await makeTestResults();
+  try {
+    const root = await Deno.realPath(results.root);
+    const segments = results.running.split("/");
+    const path = join(root, results.running, "manifest.json");
+    const settled = new Date("2025-01-01T00:00:00Z");
+    await Deno.utime(path, settled, settled);
+    const first = await readRunManifest(root, segments);
+    assert.ok(first);
+    // Edited in place to the same size, its mtime put back: only reading could tell.
+    await editManifest(join(root, results.running), (m) => {
+      m.updatedAt = "2025-01-01T00:09:00.000Z";
+    });
+    await Deno.utime(path, settled, settled);
+    assert.equal(await readRunManifest(root, segments), first, "not read again");
+    // A new mtime is looked at; the file is read (and, the text changed, checked) again.
+    await Deno.utime(path, settled, new Date("2025-01-02T00:00:00Z"));
+    const second = await readRunManifest(root, segments);
+    assert.notEqual(second, first);
+    assert.equal(second!.updatedAt, "2025-01-01T00:09:00.000Z");
+    // Replaced by a rename, as the runner writes: same size and mtime, but a new inode.
+    const edited = JSON.parse(await Deno.readTextFile(path));
+    edited.updatedAt = "2025-01-01T00:10:00.000Z";
+    const copy = `${path}.copy`;
+    await Deno.writeTextFile(copy, JSON.stringify(edited, null, 2));
+    await Deno.utime(copy, settled, new Date("2025-01-02T00:00:00Z"));
+    await Deno.rename(copy, path);
+    assert.equal((await readRunManifest(root, segments))!.updatedAt, "2025-01-01T00:10:00.000Z");
+  } finally {
+    await Deno.remove(results.root, { recursive: true });
+  }
+});
+
 Deno.test("readRunManifest checks a manifest once while its text is unchanged, again when it changes", async () => {
   const results = await makeTestResults();
   try {

@@ -22,9 +22,9 @@
  */
 
 import { type ReportData, reportData } from "../report/data.ts";
-import { REPORT_CSP, reportHtml } from "../report/page.ts";
+import { REPORT_CSP, reportHtml, sortedJson } from "../report/page.ts";
 import { RunOpenError } from "../compare/run_folder.ts";
-import { MANIFEST_FILE } from "../experiments/manifest.ts";
+import { type Manifest, MANIFEST_FILE } from "../experiments/manifest.ts";
 import type { Tolerance } from "../compare/tolerance.ts";
 import { Comparer, type ViewerRun } from "./compare.ts";
 import { bodyResponse, CONTENT_TYPES, errorResponse, fileResponse, jsonResponse } from "./files.ts";
@@ -145,7 +145,9 @@ export function createHandler(
       response.headers.set("Content-Security-Policy", REPORT_CSP);
       return response;
     }
-    if (file === "report.json") return jsonResponse(reportData(manifest), req.method);
+    if (file === "report.json") {
+      return bodyResponse(reportJsonOf(manifest), CONTENT_TYPES[".json"], req.method);
+    }
     const real = await runFile(run, file);
     if (!real) return errorResponse(404, "not a file of this run");
     return fileResponse(real, req);
@@ -258,6 +260,21 @@ export function createHandler(
       return errorResponse(500, "internal error: see the viewer's terminal");
     }
   };
+}
+
+/**
+ * `report.json` of each manifest object (the same object while the file is unchanged): every open
+ * report page polls it, so it is made once per manifest, keys sorted as the page embeds them.
+ */
+const reportJsonCache = new WeakMap<Manifest, string>();
+
+function reportJsonOf(manifest: Manifest): string {
+  let json = reportJsonCache.get(manifest);
+  if (json === undefined) {
+    json = sortedJson(reportData(manifest));
+    reportJsonCache.set(manifest, json);
+  }
+  return json;
 }
 
 /** A comparison refused because a run's frame leads out of the results folder. */

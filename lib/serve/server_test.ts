@@ -108,6 +108,10 @@ Deno.test("serve: the report page is rendered from the current manifest with a l
     const data = embedded(html, "report-data") as unknown as ReportData;
     assert.deepEqual(data, reportData((await openRun(join(r.root, r.running))).manifest));
     assert.equal(data.frames.length, 2);
+    // What the page polls is the data it embeds, keys in the same (sorted) order: the page
+    // compares the two as text to tell whether its pictures changed.
+    const polled = await (await get(`/runs/${r.running}/report.json`)).text();
+    assert.equal(polled, JSON.stringify(data));
     // Relative to /runs/<run>/report.html, the page's frames/… references are the run's files.
     const src = data.frames[0].src;
     const frame = await get(new URL(src, `http://x/runs/${r.running}/report.html`).pathname);

@@ -157,15 +157,8 @@
   let picturesDrawn = "";
   function renderPictures() {
     const o = data.outputs;
-    // Field by field: the embedded data's keys are sorted, a live poll's are not.
-    const key = JSON.stringify([
-      o.video && o.video.src,
-      o.video && o.video.type,
-      o.pathPlot,
-      o.identityPlot,
-      o.grid,
-      o.contactSheet,
-    ]);
+    // The embedded data and the viewer's report.json both come with sorted keys.
+    const key = JSON.stringify(o);
     if (key === picturesDrawn) return;
     picturesDrawn = key;
     const box = $("pictures");
