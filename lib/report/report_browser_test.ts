@@ -262,3 +262,35 @@ browserTest(
     }
   },
 );
+
+browserTest(
+  "report: identity numbers with fields missing draw as '–', and the page is drawn whole",
+  async (browser) => {
+    const dir = await Deno.makeTempDir({ prefix: "fluidity-report-partial-" });
+    try {
+      // A foreign manifest: the schema leaves summary.identity to its writer, and this one has
+      // no embedder record and none of the correlation numbers.
+      const manifest = await readManifest(join(SNAPSHOTS_DIR, "innate_external"));
+      assert.ok(manifest?.summary, "snapshots/innate_external/manifest.json");
+      delete manifest.identity;
+      (manifest.summary as { identity?: unknown }).identity = { framesAboveThreshold: 2 };
+      await Deno.writeTextFile(join(dir, "report.html"), reportHtml(reportData(manifest)));
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(join(dir, "report.html")).href, { waitFor: READY });
+      const drawn = await page.evaluate<{ rows: number; spec: boolean; identity: string[] }>(`({
+        rows: document.querySelectorAll("#frames-table tr").length,
+        spec: document.getElementById("spec").textContent.includes('"innate_external"'),
+        identity: [...document.querySelectorAll("#identity-table tr")].map((tr) => tr.textContent),
+      })`);
+      assert.equal(drawn.rows, manifest.frames.length);
+      assert.ok(drawn.spec, "the spec is shown");
+      assert.ok(drawn.identity.includes("embedder–"), JSON.stringify(drawn.identity));
+      assert.ok(drawn.identity.includes("frames at or above the threshold2 of –"));
+      // Only the pictures, which this page was written without, fail to load.
+      const errors = page.consoleErrors.filter((e) => !e.startsWith("Failed to load resource"));
+      assert.deepEqual([errors, page.pageErrors], [[], []]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

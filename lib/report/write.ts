@@ -25,7 +25,8 @@ export interface WriteReportOptions {
   write?: (path: string, data: Uint8Array) => Promise<void>;
   /**
    * The manifest just written to `runDir` by the caller (the runner after a batch, `analyze`,
-   * `merge`): the page is made from it instead of reading and checking the file again.
+   * `merge`): the page is made from it instead of reading and checking the file again. `runDir`
+   * must then be the run folder itself.
    */
   manifest?: Manifest;
 }
@@ -34,8 +35,8 @@ const encoder = new TextEncoder();
 
 /**
  * (Re)writes `report.html` in a run folder from its `manifest.json` (checked with the one
- * manifest schema, as `verify` and `compare` check it) and returns the report's path. `runDir`
- * may also be the manifest's path. No frame is read or written.
+ * manifest schema, as `verify` and `compare` check it) and returns the report's path. Without
+ * `options.manifest`, `runDir` may also be the manifest's path. No frame is read or written.
  *
  * @throws {RunOpenError} `not-found`, `no-manifest` or `invalid` (naming the file and the field)
  */

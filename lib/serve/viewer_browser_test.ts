@@ -30,17 +30,22 @@ interface Served {
 }
 
 /**
- * Writes `live/run`: run `source` as it was while running, with its first `frames` frames (all
+ * Writes `live/run`: run `source` as it was while running, with its frames at `positions` (all
  * frame files are copied up front, as a runner writes a frame's file before listing it).
  */
-async function writeRunning(root: string, source: Manifest, sourceDir: string, frames: number) {
+async function writeRunning(
+  root: string,
+  source: Manifest,
+  sourceDir: string,
+  positions: number[],
+) {
   const dir = join(root, "live/run");
   await Deno.mkdir(join(dir, "frames"), { recursive: true });
   for (const f of source.frames) await Deno.copyFile(join(sourceDir, f.file), join(dir, f.file));
   const manifest = {
     ...source,
     status: "running",
-    frames: source.frames.slice(0, frames),
+    frames: positions.map((p) => source.frames[p]),
     summary: null,
     outputs: { contactSheet: null, pathPlot: null, video: { mp4: null, gif: null } },
   };
@@ -91,7 +96,9 @@ browserTest(
         },
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      await writeRunning(root, manifestA, join(root, a), 3);
+      // Frame 1 is missing: it arrives later, before frame 2 in the list (as a reused or
+      // out-of-order frame does).
+      await writeRunning(root, manifestA, join(root, a), [0, 2, 3]);
       const page = await browser.newPage();
       await page.setViewport(1280, 900);
 
@@ -209,7 +216,13 @@ browserTest(
         // Gone if the pictures were redrawn although they did not change (a playing video would
         // restart on every poll).
         await page.evaluate('document.querySelector("#pictures > *").dataset.kept = "1"');
-        await writeRunning(root, manifestA, join(root, a), 6);
+        // Frame 2, at position 1 now: when frame 1 arrives before it, it must stay on screen.
+        await page.evaluate("fluidityReport.show(1)");
+        assert.equal(
+          await page.evaluate('document.getElementById("frame-image").dataset.index'),
+          "2",
+        );
+        await writeRunning(root, manifestA, join(root, a), [0, 1, 2, 3, 4, 5]);
         const started = Date.now();
         assert.ok(
           await waitUntil(page, 'document.body.dataset.frames === "6"', LIVE_WAIT_MS),
@@ -219,6 +232,13 @@ browserTest(
         );
         const tookMs = Date.now() - started;
         assert.equal(await page.evaluate("window.sameDocument"), true, "the page was reloaded");
+        assert.deepEqual(
+          await page.evaluate(
+            '[document.getElementById("frame-image").dataset.index, fluidityReport.current()]',
+          ),
+          ["2", 2],
+          "the frame shown stays frame 2, now at position 2",
+        );
         assert.equal(
           await page.evaluate('document.querySelector("#pictures > *").dataset.kept'),
           "1",

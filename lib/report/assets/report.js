@@ -111,18 +111,24 @@
       else td.append("–");
       return el("tr", {}, el("th", { text: label }), td);
     };
+    // The manifest schema leaves the summary's identity numbers to their writer: a foreign or
+    // older manifest may lack a field, which then shows as "–" rather than stopping the page.
+    const e = data.embedder;
+    const c = id.colorCorrelation || {};
     body.append(
-      row("embedder", `${data.embedder.name}; same person below ${data.embedder.threshold}`),
+      row("embedder", e ? `${e.name}; same person below ${e.threshold}` : "–"),
       linked("farthest from reference", id.farthestFromReference),
       row("mean distance to reference", fixed(id.meanToReference)),
       row("identity path length", fixed(id.pathLength)),
       row("mean step", fixed(id.meanStep)),
       linked("largest step", id.largestJump),
-      row("frames at or above the threshold", `${id.framesAboveThreshold} of ${id.frames}`),
+      row(
+        "frames at or above the threshold",
+        `${id.framesAboveThreshold ?? "–"} of ${id.frames ?? "–"}`,
+      ),
       row(
         "colour distance vs identity distance",
-        `r ${fixed(id.colorCorrelation.pearson, 2)}, ρ ${fixed(id.colorCorrelation.spearman, 2)}` +
-          ` over ${id.colorCorrelation.n} ${id.colorCorrelation.pairs}`,
+        `r ${fixed(c.pearson, 2)}, ρ ${fixed(c.spearman, 2)} over ${c.n ?? "–"} ${c.pairs ?? ""}`,
       ),
     );
     const d = id.decomposition;
@@ -511,13 +517,24 @@
     document.body.dataset.current = String(current);
   }
 
-  function render() {
+  /**
+   * Draws `data`, then shows frame `showIndex` wherever it now stands (a live run's frames do not
+   * all arrive in order: a frame reused or filled early sits before others), the same position
+   * when it is not listed, or the last frame when `showLast`.
+   */
+  function render(showIndex, showLast) {
     positions = new Map(data.frames.map((f, position) => [f.index, position]));
-    renderHeader();
-    renderSummary();
-    renderIdentity();
-    renderSpec();
-    renderPictures();
+    // A manifest is data from wherever the run came from: a section that cannot draw it says so
+    // in the console, and the others are drawn all the same.
+    for (
+      const section of [renderHeader, renderSummary, renderIdentity, renderSpec, renderPictures]
+    ) {
+      try {
+        section();
+      } catch (error) {
+        console.error(`report: ${section.name}: ${error}`);
+      }
+    }
     renderTable();
     const scrubber = $("scrubber");
     scrubber.max = String(Math.max(0, data.frames.length - 1));
@@ -525,7 +542,7 @@
     $("viewer").hidden = data.frames.length === 0;
     $("empty").hidden = data.frames.length > 0;
     renderCharts();
-    show(Math.min(current, data.frames.length - 1));
+    show(showLast ? data.frames.length - 1 : positionOf(showIndex));
     document.body.dataset.frames = String(data.frames.length);
     document.body.dataset.status = data.status;
   }
@@ -577,10 +594,10 @@
         if (response.ok) {
           const next = await response.json();
           if (next.updatedAt !== data.updatedAt || next.frames.length !== data.frames.length) {
+            const shown = data.frames[current];
             const following = current === data.frames.length - 1;
             data = next;
-            render();
-            if (following) show(data.frames.length - 1);
+            render(shown && shown.index, following);
           }
         }
       } catch {
