@@ -130,6 +130,12 @@ export interface CompareRunsOptions {
   labels?: [string, string];
   /** Called for every frame judged `different` whose images could both be decoded. */
   onDifferent?: (different: DifferentFrame) => void | Promise<void>;
+  /**
+   * Reads a frame file of a run; what it throws makes the frame `unreadable`, with its message as
+   * the reason. Default: the file under the run folder. The viewer passes its serving rule, so a
+   * comparison reads exactly the files the viewer may serve.
+   */
+  readFrame?: (run: OpenedRun, file: string) => Promise<Uint8Array>;
 }
 
 function side(frame: OpenedRun["manifest"]["frames"][number]): FrameSide {
@@ -141,7 +147,11 @@ class FrameReader {
   readonly #cache = new Map<string, Promise<{ bytes: Uint8Array; sha256: string }>>();
   readonly #decoded = new Map<string, Promise<RgbaImage>>();
 
-  constructor(readonly run: OpenedRun, readonly name: string) {}
+  constructor(
+    readonly run: OpenedRun,
+    readonly name: string,
+    readonly readFrame?: CompareRunsOptions["readFrame"],
+  ) {}
 
   #path(file: string): string {
     const path = frameFilePath(this.run.dir, file);
@@ -149,20 +159,23 @@ class FrameReader {
     return path;
   }
 
+  async #readUnderRun(file: string): Promise<Uint8Array> {
+    const path = this.#path(file);
+    try {
+      return await Deno.readFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new Error(`${this.name}: ${path} is missing`);
+      throw e;
+    }
+  }
+
   read(file: string): Promise<{ bytes: Uint8Array; sha256: string }> {
     let entry = this.#cache.get(file);
     if (!entry) {
       entry = (async () => {
-        const path = this.#path(file);
-        let bytes: Uint8Array;
-        try {
-          bytes = await Deno.readFile(path);
-        } catch (e) {
-          if (e instanceof Deno.errors.NotFound) {
-            throw new Error(`${this.name}: ${path} is missing`);
-          }
-          throw e;
-        }
+        const bytes = this.readFrame
+          ? await this.readFrame(this.run, file)
+          : await this.#readUnderRun(file);
         return { bytes, sha256: sha256Hex(bytes) };
       })();
       this.#cache.set(file, entry);
@@ -287,8 +300,8 @@ export async function compareRuns(
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
   const [labelA, labelB] = options.labels ?? ["A", "B"];
   const readers: [FrameReader, FrameReader] = [
-    new FrameReader(a, labelA),
-    new FrameReader(b, labelB),
+    new FrameReader(a, labelA, options.readFrame),
+    new FrameReader(b, labelB, options.readFrame),
   ];
   const byIndexA = new Map(a.manifest.frames.map((f) => [f.index, f]));
   const byIndexB = new Map(b.manifest.frames.map((f) => [f.index, f]));

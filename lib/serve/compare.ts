@@ -76,18 +76,25 @@ export class Comparer {
   /**
    * Compares B against A with `compareRuns`.
    *
-   * @param check runs first whenever the comparison is computed (not when it is cached); what it
-   *   throws is thrown, and nothing is kept
+   * @param readFrame reads a frame file of a run, null when it is missing or may not be read (the
+   *   frame is then `unreadable`); the caller decides which files may be read. Default: any file
+   *   under the run folder.
    */
   compare(
     a: ViewerRun,
     b: ViewerRun,
-    check: () => Promise<void> = () => Promise.resolve(),
+    readFrame?: (run: ViewerRun, file: string) => Promise<Uint8Array | null>,
   ): Promise<ViewerComparison> {
     return this.#comparisons.get(this.#key(a, b), async () => {
-      await check();
+      const read = readFrame &&
+        (async (run: ViewerRun["run"], file: string) => {
+          const viewerRun = run === a.run ? a : b;
+          const bytes = await readFrame(viewerRun, file);
+          if (bytes) return bytes;
+          throw new Error(`${viewerRun.path}: ${file} is missing or not in the results folder`);
+        });
       const result = withRunPaths(
-        await compareRuns(a.run, b.run, { tolerance: this.#tolerance }),
+        await compareRuns(a.run, b.run, { tolerance: this.#tolerance, readFrame: read }),
         [a, b],
       );
       const text = (changes: RunComparison["diffs"]["spec"]) => changes.map(formatChange);
