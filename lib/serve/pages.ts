@@ -62,7 +62,7 @@ const el = (tag, attrs = {}, ...children) => {
 };
 const fmt = (x, digits) => x === null || x === undefined ? "—" : Number(x).toFixed(digits);
 const runUrl = (path, file) =>
-  "/runs/" + path.split("/").map(encodeURIComponent).join("/") + "/" + file;
+  "/runs/" + [...path.split("/"), ...file.split("/")].map(encodeURIComponent).join("/");
 `;
 
 const LIST_SCRIPT = `${HELPERS}

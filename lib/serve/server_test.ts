@@ -190,8 +190,12 @@ Deno.test("serve: Range requests on the video: 206 with the bytes, suffix ranges
 
 Deno.test("serve: only files the manifest references: no lock, temp or stray file, no folder", async () => {
   await withResults(async (r, get) => {
+    // A real picture in the run's frames folder that the manifest does not list.
+    const listed = join(r.root, r.complete, r.completeManifest.frames[0].file);
+    await Deno.copyFile(listed, join(r.root, r.complete, "frames", "stray.png"));
     for (
       const path of [
+        `/runs/${r.complete}/frames/stray.png`,
         `/runs/${r.complete}/notes.txt`,
         `/runs/${r.complete}/frames`,
         `/runs/${r.complete}/frames/${"0".repeat(64)}.png`,
