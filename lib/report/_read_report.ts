@@ -9,11 +9,18 @@ import { join } from "node:path";
 import type { ReportData } from "./data.ts";
 import { REPORT_FILE } from "./write.ts";
 
+/** The text of the page's `<script type="application/json" id=…>` element. */
+export function embeddedJsonText(html: string, id: string): string {
+  const match = new RegExp(`<script type="application/json" id="${id}">([^<]*)</script>`).exec(
+    html,
+  );
+  if (!match) throw new Error(`no #${id} element in the page`);
+  return match[1];
+}
+
 /** The JSON of the page's `#report-data` element. */
 export function embeddedReportData(html: string): ReportData {
-  const match = /<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html);
-  if (!match) throw new Error("no #report-data element in the page");
-  return JSON.parse(match[1]);
+  return JSON.parse(embeddedJsonText(html, "report-data"));
 }
 
 /** The data embedded in `dir/report.html`. */

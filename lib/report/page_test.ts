@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { reportAssets } from "./assets.ts";
 import type { ReportData } from "./data.ts";
+import { embeddedJsonText } from "./_read_report.ts";
 import { embedJson, escapeHtml, REPORT_CSP, reportHtml } from "./page.ts";
 
 /** A small report: two frames, the second with a hostile label. */
@@ -52,22 +53,13 @@ function sampleData(label = "plain"): ReportData {
   };
 }
 
-/** The text of the `<script type="application/json" id=…>` element. */
-function jsonScript(html: string, id: string): string {
-  const match = new RegExp(`<script type="application/json" id="${id}">([^<]*)</script>`).exec(
-    html,
-  );
-  assert.ok(match, `#${id} is in the page`);
-  return match[1];
-}
-
 /** The uPlot banner comment, the one web address the page holds (in a license comment). */
 const UPLOT_BANNER = "/*! https://github.com/leeoniya/uPlot (v1.6.32) */";
 
 Deno.test("reportHtml: the embedded data round-trips through JSON.parse", () => {
   const data = sampleData();
   const html = reportHtml(data);
-  assert.deepEqual(JSON.parse(jsonScript(html, "report-data")), data);
+  assert.deepEqual(JSON.parse(embeddedJsonText(html, "report-data")), data);
   assert.ok(html.startsWith("<!doctype html>\n"));
 });
 
@@ -78,7 +70,7 @@ Deno.test("reportHtml: </script> and <!-- in a label cannot break out of the dat
   const html = reportHtml(data);
   assert.ok(!html.includes('alert("x")</script>'), "the label's </script> is escaped");
   assert.ok(!html.includes("<img src=x"));
-  const text = jsonScript(html, "report-data");
+  const text = embeddedJsonText(html, "report-data");
   assert.ok(text.includes("\\u003c/script>"));
   assert.equal(JSON.parse(text).frames[1].label, hostile);
   // Four script elements: data, options, uPlot, the page script; nothing else closes one.
@@ -110,10 +102,10 @@ Deno.test("reportHtml: every asset is inlined and nothing is fetched from the ne
 
 Deno.test("reportHtml: live options appear only when given, and are checked", () => {
   const still = reportHtml(sampleData());
-  assert.equal(jsonScript(still, "report-options"), "{}");
+  assert.equal(embeddedJsonText(still, "report-options"), "{}");
   assert.ok(!still.includes("/api/run"));
   const live = reportHtml(sampleData(), { live: "/api/run/x/data.json", pollMs: 500 });
-  assert.deepEqual(JSON.parse(jsonScript(live, "report-options")), {
+  assert.deepEqual(JSON.parse(embeddedJsonText(live, "report-options")), {
     live: "/api/run/x/data.json",
     pollMs: 500,
   });

@@ -7,14 +7,12 @@ import { decodePng } from "../render/png.ts";
 import { editManifest, makeTestResults, type TestResults, VIDEO_BYTES } from "./_test_util.ts";
 import { createHandler, serveResults } from "./server.ts";
 import { type ReportData, reportData } from "../report/data.ts";
+import { embeddedJsonText } from "../report/_read_report.ts";
 import { REPORT_CSP } from "../report/page.ts";
 import type { RunEntry } from "./runs.ts";
 
 function embedded(html: string, id: string): Record<string, unknown> {
-  const match = new RegExp(`<script type="application/json" id="${id}">(.*?)</script>`, "s")
-    .exec(html);
-  assert.ok(match, `no #${id} in the page`);
-  return JSON.parse(match[1]);
+  return JSON.parse(embeddedJsonText(html, id));
 }
 
 async function withResults(fn: (r: TestResults, get: Getter) => Promise<void>): Promise<void> {
