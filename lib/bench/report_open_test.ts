@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { browserTest } from "../browser/testing.ts";
 import { fakeRun } from "../report/_test_util.ts";
 import { benchReportOpen, formatResult, main } from "./report_open.ts";
@@ -30,6 +30,37 @@ browserTest("bench:report measures what the page really loads", async (browser) 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Every file under `dir`, relative to it, sorted. */
+async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const e of Deno.readDir(join(dir, prefix))) {
+    const name = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory) found.push(...await filesUnder(dir, name));
+    else found.push(name);
+  }
+  return found.sort();
+}
+
+browserTest(
+  "bench:report: a run folder given relative to the working directory",
+  async (browser) => {
+    const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-report-relative-" });
+    try {
+      await fakeRun(dir, { name: "bench-report-relative", seed: 3, count: 2 });
+      // As `deno task bench:report results/x` passes it: relative to where the task runs.
+      const given = relative(Deno.cwd(), dir);
+      assert.ok(!isAbsolute(given), given);
+      const result = await benchReportOpen(given, 1, browser);
+      // Two frames are all in view, so the page loads every file of the run folder but the
+      // manifest (its data is in the page), each named relative to the folder.
+      const expected = (await filesUnder(dir)).filter((f) => f !== "manifest.json");
+      assert.deepEqual([...result.median.files].sort(), expected);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("bench:report: exit 2 for usage and no run folder, 1 for a damaged manifest, as the CLIs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fluidity-bench-report-cli-" });
