@@ -6,6 +6,7 @@
  */
 
 import type { Page, Rect } from "../browser/page.ts";
+import { regionBounds } from "../browser/region.ts";
 import type { RgbaImage } from "../render/png.ts";
 
 /**
@@ -39,9 +40,13 @@ export interface ShownFrameDiff {
  * Compares `frame` with the screenshot region `rect` that shows it scaled up: each frame pixel
  * is read at the centre of the screen cell it covers, so nearest-neighbour scaling
  * (`image-rendering: pixelated`) gives the frame's pixels back exactly and smoothing only
- * changes the cells' edges, which are not read.
+ * changes the cells' edges, which are not read. Every cell centre of a `rect` inside the shot
+ * that is at least the frame's size is a pixel of the shot.
+ * @throws {RangeError} when `rect` is empty or not inside the shot ({@link regionBounds}): the
+ *   pixels read outside it would be `undefined`, every difference NaN, and `max` would stay 0
  */
 export function shownFrameDiff(shot: RgbaImage, rect: Rect, frame: RgbaImage): ShownFrameDiff {
+  regionBounds(shot, rect);
   let max = 0, sum = 0;
   for (let y = 0; y < frame.height; y++) {
     const sy = Math.floor(rect.y + (y + 0.5) * rect.height / frame.height);
