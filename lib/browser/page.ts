@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type CdpConnection, DEFAULT_CDP_TIMEOUT_MS } from "./cdp.ts";
+import { type CdpConnection, CdpError, DEFAULT_CDP_TIMEOUT_MS } from "./cdp.ts";
 
 /** A rectangle in CSS pixels of the viewport. */
 export interface Rect {
@@ -34,6 +34,16 @@ export interface GotoOptions {
   waitFor?: string;
   /** Milliseconds for the load plus `waitFor`; default 15 000. */
   timeoutMs?: number;
+}
+
+/** Options of {@link Page.waitFor}. */
+export interface WaitForOptions {
+  /**
+   * Evaluate again when an evaluation throws, until the deadline (then the last evaluation's
+   * error, if it threw, is thrown); for a wait across a navigation (a click on a link), whose
+   * old document goes away under the evaluation. Default false: the first error is thrown.
+   */
+  retryErrors?: boolean;
 }
 
 /** Options of {@link Page.screenshot}. */
@@ -226,16 +236,45 @@ export class Page {
       off();
     }
     if (options.waitFor === undefined) return;
-    for (let delay = 10;; delay = Math.min(delay * 2, 100)) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      if (await this.evaluate(options.waitFor, left)) return;
-      await sleep(delay);
-    }
+    if (await this.waitFor(options.waitFor, deadline - Date.now())) return;
     throw new Error(
       `goto ${url}: waitFor \`${options.waitFor}\` not truthy within ${timeoutMs} ms` +
         this.#problems(),
     );
+  }
+
+  /**
+   * Evaluates `expression` until it is truthy, every 10 ms at first and at most every 100 ms
+   * after; true when it was within `timeoutMs`, false when not. Each evaluation may take only
+   * the time left, so one that never settles cannot hold the wait past its deadline; an
+   * evaluation the deadline cut off counts as not truthy.
+   * @throws {Error} when an evaluation throws (with `retryErrors`, when the last one before the
+   *   deadline threw)
+   */
+  async waitFor(
+    expression: string,
+    timeoutMs: number,
+    options: WaitForOptions = {},
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown = undefined;
+    for (let delay = 10;; delay = Math.min(delay * 2, 100)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        if (lastError !== undefined) throw lastError;
+        return false;
+      }
+      try {
+        if (await this.evaluate(expression, left)) return true;
+        lastError = undefined;
+      } catch (e) {
+        // The call's timeout was the time left: no answer by the deadline is not truthy in time.
+        if (e instanceof CdpError && e.timedOut) return false;
+        if (!options.retryErrors) throw e;
+        lastError = e;
+      }
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    }
   }
 
   /** The collected errors as a suffix for failure messages, so a timeout says what broke. */

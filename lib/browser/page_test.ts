@@ -42,3 +42,34 @@ browserTest(
     );
   },
 );
+
+browserTest(
+  "browser: waitFor polls until truthy, gives up at its deadline, and retries errors if asked",
+  async (browser) => {
+    const page = await browser.newPage();
+    await page.goto("data:text/html,<p>waiting</p>");
+    await page.evaluate("setTimeout(() => { window.flag = true }, 150)");
+    assert.equal(await page.waitFor("window.flag", 5_000), true);
+
+    // Bounds well under CDP's 15 s default call timeout, with room for a loaded CI machine.
+    let started = Date.now();
+    assert.equal(await page.waitFor("window.never", 300), false);
+    const falsyMs = Date.now() - started;
+    assert.ok(falsyMs >= 300 && falsyMs < 5_000, `false after ${falsyMs} ms`);
+    // An evaluation that never settles is cut off at the deadline, not at CDP's 15 s default.
+    started = Date.now();
+    assert.equal(await page.waitFor("new Promise(() => {})", 300), false);
+    const hungMs = Date.now() - started;
+    assert.ok(hungMs >= 300 && hungMs < 5_000, `false after ${hungMs} ms`);
+
+    const throwsUntilSet = "window.later ? 'done' : (() => { throw new Error('not yet') })()";
+    await assert.rejects(page.waitFor(throwsUntilSet, 5_000), /threw: Error: not yet/);
+    await page.evaluate("setTimeout(() => { window.later = true }, 150)");
+    assert.equal(await page.waitFor(throwsUntilSet, 5_000, { retryErrors: true }), true);
+    await assert.rejects(
+      page.waitFor("window.missing.property", 200, { retryErrors: true }),
+      /TypeError/,
+      "the error at the deadline is thrown",
+    );
+  },
+);

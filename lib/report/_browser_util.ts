@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the browser tests of the report and the viewer: where an element is on the
- * screen, and how a screenshot of a shown frame compares with the frame's PNG.
+ * screen, how a screenshot of a shown frame compares with the frame's PNG, and which images of a
+ * page do not load.
  *
  * @module
  */
@@ -80,25 +81,4 @@ export function brokenImages(page: Page, selector: string, timeoutMs = 10_000): 
     }
     return broken;
   })()`);
-}
-
-/**
- * Waits until `expression` is truthy in the page, polling; false at the deadline. An evaluation
- * that throws is retried: while a click navigates, the old document goes away under it.
- */
-export async function waitUntil(
-  page: Page,
-  expression: string,
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await page.evaluate(expression)) return true;
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-    }
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

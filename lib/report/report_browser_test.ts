@@ -15,7 +15,7 @@ import { SNAPSHOTS_DIR } from "../compare/snapshot.ts";
 import { readManifest } from "../experiments/manifest.ts";
 import type { Manifest } from "../experiments/mod.ts";
 import { readPng, type RgbaImage } from "../render/png.ts";
-import { brokenImages, contentRect, shownFrameDiff, waitUntil } from "./_browser_util.ts";
+import { brokenImages, contentRect, shownFrameDiff } from "./_browser_util.ts";
 import { makeTinyRun } from "./_test_runs.ts";
 import { reportData } from "./data.ts";
 import { reportHtml } from "./page.ts";
@@ -101,7 +101,7 @@ browserTest(
         );
         // The video's metadata and the lazy thumbnails load after `ready`: look for errors after.
         assert.ok(
-          await waitUntil(page, 'document.getElementById("video").readyState >= 1', 10_000),
+          await page.waitFor('document.getElementById("video").readyState >= 1', 10_000),
           "video metadata",
         );
         assert.deepEqual(await brokenImages(page, "#frames-table img"), []);
