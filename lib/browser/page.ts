@@ -330,18 +330,43 @@ export class Page {
   }
 
   /**
+   * Scrolls the first element matching `selector` to the middle of the viewport and returns its
+   * border box and its content box (inside the border) in viewport CSS pixels, or null when
+   * nothing matches.
+   */
+  #scrollToBoxes(selector: string): Promise<{ border: Rect; content: Rect } | null> {
+    return this.evaluate(`(() => {
+      const el = document.querySelector(${JSON.stringify(selector)});
+      if (!el) return null;
+      el.scrollIntoView({ block: "center", inline: "center" });
+      const r = el.getBoundingClientRect();
+      return {
+        border: { x: r.x, y: r.y, width: r.width, height: r.height },
+        content: { x: r.left + el.clientLeft, y: r.top + el.clientTop,
+                   width: el.clientWidth, height: el.clientHeight },
+      };
+    })()`);
+  }
+
+  /**
+   * Scrolls the first element matching `selector` to the middle of the viewport and returns its
+   * content box (inside the border) in viewport CSS pixels, which at device scale 1 (what
+   * {@link Page.setViewport} sets) are the pixels of a viewport screenshot.
+   * @throws {Error} naming the selector when nothing matches
+   */
+  async contentRect(selector: string): Promise<Rect> {
+    const boxes = await this.#scrollToBoxes(selector);
+    if (!boxes) throw new Error(`contentRect: no element matches ${selector}`);
+    return boxes.content;
+  }
+
+  /**
    * Scrolls the first element matching `selector` into view and clicks its centre with the
    * mouse, so the page sees real pointer events.
    * @throws {Error} naming the selector when nothing matches or the element has no size
    */
   async click(selector: string): Promise<void> {
-    const box = await this.evaluate<Rect | null>(`(() => {
-      const el = document.querySelector(${JSON.stringify(selector)});
-      if (!el) return null;
-      el.scrollIntoView({ block: "center", inline: "center" });
-      const r = el.getBoundingClientRect();
-      return { x: r.x, y: r.y, width: r.width, height: r.height };
-    })()`);
+    const box = (await this.#scrollToBoxes(selector))?.border;
     if (!box) throw new Error(`click: no element matches ${selector}`);
     if (box.width <= 0 || box.height <= 0) throw new Error(`click: ${selector} has no size`);
     const x = box.x + box.width / 2;

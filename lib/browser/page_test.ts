@@ -73,3 +73,20 @@ browserTest(
     );
   },
 );
+
+browserTest(
+  "browser: contentRect scrolls the element into view and measures inside its border",
+  async (browser) => {
+    const page = await browser.newPage();
+    await page.goto(
+      "data:text/html,<body style='margin:0;height:3000px'><div id='d' style='position:absolute;" +
+        "left:30px;top:2000px;width:50px;height:40px;border:3px solid red'></div></body>",
+    );
+    const rect = await page.contentRect("#d");
+    // Scrolled so that the 46 px tall box is centred in the 600 px viewport.
+    const scrollY = await page.evaluate<number>("scrollY");
+    assert.equal(scrollY, 2000 + 23 - 300);
+    assert.deepEqual(rect, { x: 33, y: 2003 - scrollY, width: 50, height: 40 });
+    await assert.rejects(page.contentRect("#nothing"), /contentRect: no element matches #nothing/);
+  },
+);

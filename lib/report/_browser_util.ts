@@ -1,7 +1,6 @@
 /**
- * Helpers shared by the browser tests of the report and the viewer: where an element is on the
- * screen, how a screenshot of a shown frame compares with the frame's PNG, and which images of a
- * page do not load.
+ * Helpers shared by the browser tests of the report and the viewer: how a screenshot of a shown
+ * frame compares with the frame's PNG, and which images of a page do not load.
  *
  * @module
  */
@@ -9,25 +8,6 @@
 import type { Page, Rect } from "../browser/page.ts";
 import { regionBounds } from "../browser/region.ts";
 import type { RgbaImage } from "../render/png.ts";
-
-/**
- * Scrolls the element matching `selector` to the middle of the viewport and returns its content
- * box (inside the border) in viewport CSS pixels, which at device scale 1 (what `Page` sets) are
- * the pixels of a viewport screenshot.
- * @throws {Error} when nothing matches
- */
-export async function contentRect(page: Page, selector: string): Promise<Rect> {
-  const rect = await page.evaluate<Rect | null>(`(() => {
-    const el = document.querySelector(${JSON.stringify(selector)});
-    if (!el) return null;
-    el.scrollIntoView({ block: "center", inline: "center" });
-    const r = el.getBoundingClientRect();
-    return { x: r.left + el.clientLeft, y: r.top + el.clientTop,
-             width: el.clientWidth, height: el.clientHeight };
-  })()`);
-  if (!rect) throw new Error(`no element matches ${selector}`);
-  return rect;
-}
 
 /** How a frame as shown on screen differs from its PNG, channel values 0–255. */
 export interface ShownFrameDiff {

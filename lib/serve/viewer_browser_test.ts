@@ -11,7 +11,7 @@ import type { Page } from "../browser/page.ts";
 import { decodeScreenshot, regionStats } from "../browser/region.ts";
 import { browserTest } from "../browser/testing.ts";
 import type { Manifest } from "../experiments/mod.ts";
-import { brokenImages, contentRect } from "../report/_browser_util.ts";
+import { brokenImages } from "../report/_browser_util.ts";
 import { makeTinyRunPair } from "../report/_test_runs.ts";
 import type { ViewerComparison } from "./compare.ts";
 import { createHandler } from "./server.ts";
@@ -107,7 +107,7 @@ browserTest(
           [b]: ["complete", "8 / 8"],
           "live/run": ["running", "3 / 8"],
         });
-        const rect = await contentRect(page, "#runs");
+        const rect = await page.contentRect("#runs");
         const stats = regionStats(await decodeScreenshot(await page.screenshot()), rect);
         assert.ok(
           stats.nonBackgroundFraction > 0.03,
