@@ -223,7 +223,10 @@ chromiumTest(
         await page.goto("data:text/html,<p>hello</p>");
         assert.equal(await page.evaluate("document.querySelector('p').textContent"), "hello");
         const loaded = performance.now();
-        assert.match(await browser.version(), /Chrome\/\d+/);
+        const version = await browser.version();
+        assert.match(version, /Chrome\/\d+/);
+        // Which browser find.ts chose, and its version, once in the log (.ci/run does not say).
+        console.log(`browser tests launch ${executable} (${version})`);
         const processes = seen([browser.pid, ...await descendants(browser.pid)]);
         const pids = processes.map((p) => p.pid);
         assert.ok(pids.length > 1, "expected Chromium helper processes");
