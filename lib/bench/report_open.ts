@@ -14,7 +14,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, launchBrowser } from "../browser/chromium.ts";
 import { parseStrict, reportCliError, UsageError } from "../compare/cli_options.ts";
@@ -79,7 +79,10 @@ export async function benchReportOpen(
   loads = 5,
   browser?: Browser,
 ): Promise<ReportOpenResult> {
-  const htmlPath = join(runDir, "report.html");
+  // The page's requests come back as absolute file URLs: names are taken relative to the
+  // absolute folder, so a RUN_DIR given relative to the working directory names them right.
+  const root = resolve(runDir);
+  const htmlPath = join(root, "report.html");
   const html = await Deno.readFile(htmlPath);
   const { manifest } = await openRun(runDir);
   await using launched = browser ? null : await launchBrowser();
@@ -108,7 +111,7 @@ export async function benchReportOpen(
       );
     }
     await page.close();
-    const names = files.map((u) => fileURLToPath(u).slice(runDir.length).replace(/^\//, ""));
+    const names = files.map((u) => relative(root, fileURLToPath(u)));
     if (i > 0) measured.push({ ...times, requests: files.length, bytes, files: names });
   }
   return {

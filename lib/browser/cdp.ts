@@ -10,8 +10,12 @@ export const DEFAULT_CDP_TIMEOUT_MS = 15_000;
 
 /** A failed, timed-out or abandoned CDP call; the message always names the method. */
 export class CdpError extends Error {
-  /** @param method the CDP method, e.g. `Page.navigate` */
-  constructor(readonly method: string, problem: string) {
+  /**
+   * @param method the CDP method, e.g. `Page.navigate`
+   * @param timedOut whether the call got no answer within its timeout (a caller that set the
+   *   timeout to its own deadline can tell "too late" from "failed")
+   */
+  constructor(readonly method: string, problem: string, readonly timedOut = false) {
     super(`CDP ${method}: ${problem}`);
     this.name = "CdpError";
   }
@@ -118,7 +122,7 @@ export class CdpConnection {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new CdpError(method, `no answer within ${timeoutMs} ms`));
+        reject(new CdpError(method, `no answer within ${timeoutMs} ms`, true));
       }, timeoutMs);
       this.#pending.set(id, {
         method,

@@ -52,12 +52,15 @@ Deno.test("CdpConnection: protocol errors and timeouts name the method", async (
     await assert.rejects(cdp.send("Echo.fail"), (e: Error) => {
       assert.ok(e instanceof CdpError);
       assert.match(e.message, /^CDP Echo\.fail: No such thing \[-32000\]$/);
+      assert.equal(e.timedOut, false);
       return true;
     });
-    await assert.rejects(
-      cdp.send("Echo.silent", {}, { timeoutMs: 50 }),
-      /CDP Echo\.silent: no answer within 50 ms/,
-    );
+    await assert.rejects(cdp.send("Echo.silent", {}, { timeoutMs: 50 }), (e: Error) => {
+      assert.ok(e instanceof CdpError);
+      assert.match(e.message, /CDP Echo\.silent: no answer within 50 ms/);
+      assert.equal(e.timedOut, true);
+      return true;
+    });
   } finally {
     await cdp.close();
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type CdpConnection, DEFAULT_CDP_TIMEOUT_MS } from "./cdp.ts";
+import { type CdpConnection, CdpError, DEFAULT_CDP_TIMEOUT_MS } from "./cdp.ts";
 
 /** A rectangle in CSS pixels of the viewport. */
 export interface Rect {
@@ -34,6 +34,16 @@ export interface GotoOptions {
   waitFor?: string;
   /** Milliseconds for the load plus `waitFor`; default 15 000. */
   timeoutMs?: number;
+}
+
+/** Options of {@link Page.waitFor}. */
+export interface WaitForOptions {
+  /**
+   * Evaluate again when an evaluation throws, until the deadline (then the last evaluation's
+   * error, if it threw, is thrown); for a wait across a navigation (a click on a link), whose
+   * old document goes away under the evaluation. Default false: the first error is thrown.
+   */
+  retryErrors?: boolean;
 }
 
 /** Options of {@link Page.screenshot}. */
@@ -226,16 +236,45 @@ export class Page {
       off();
     }
     if (options.waitFor === undefined) return;
-    for (let delay = 10;; delay = Math.min(delay * 2, 100)) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      if (await this.evaluate(options.waitFor, left)) return;
-      await sleep(delay);
-    }
+    if (await this.waitFor(options.waitFor, deadline - Date.now())) return;
     throw new Error(
       `goto ${url}: waitFor \`${options.waitFor}\` not truthy within ${timeoutMs} ms` +
         this.#problems(),
     );
+  }
+
+  /**
+   * Evaluates `expression` until it is truthy, every 10 ms at first and at most every 100 ms
+   * after; true when it was within `timeoutMs`, false when not. Each evaluation may take only
+   * the time left, so one that never settles cannot hold the wait past its deadline; an
+   * evaluation the deadline cut off counts as not truthy.
+   * @throws {Error} when an evaluation throws (with `retryErrors`, when the last one before the
+   *   deadline threw)
+   */
+  async waitFor(
+    expression: string,
+    timeoutMs: number,
+    options: WaitForOptions = {},
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown = undefined;
+    for (let delay = 10;; delay = Math.min(delay * 2, 100)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        if (lastError !== undefined) throw lastError;
+        return false;
+      }
+      try {
+        if (await this.evaluate(expression, left)) return true;
+        lastError = undefined;
+      } catch (e) {
+        // The call's timeout was the time left: no answer by the deadline is not truthy in time.
+        if (e instanceof CdpError && e.timedOut) return false;
+        if (!options.retryErrors) throw e;
+        lastError = e;
+      }
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    }
   }
 
   /** The collected errors as a suffix for failure messages, so a timeout says what broke. */
@@ -291,18 +330,43 @@ export class Page {
   }
 
   /**
+   * Scrolls the first element matching `selector` to the middle of the viewport and returns its
+   * border box and its content box (inside the border) in viewport CSS pixels, or null when
+   * nothing matches.
+   */
+  #scrollToBoxes(selector: string): Promise<{ border: Rect; content: Rect } | null> {
+    return this.evaluate(`(() => {
+      const el = document.querySelector(${JSON.stringify(selector)});
+      if (!el) return null;
+      el.scrollIntoView({ block: "center", inline: "center" });
+      const r = el.getBoundingClientRect();
+      return {
+        border: { x: r.x, y: r.y, width: r.width, height: r.height },
+        content: { x: r.left + el.clientLeft, y: r.top + el.clientTop,
+                   width: el.clientWidth, height: el.clientHeight },
+      };
+    })()`);
+  }
+
+  /**
+   * Scrolls the first element matching `selector` to the middle of the viewport and returns its
+   * content box (inside the border) in viewport CSS pixels, which at device scale 1 (what
+   * {@link Page.setViewport} sets) are the pixels of a viewport screenshot.
+   * @throws {Error} naming the selector when nothing matches
+   */
+  async contentRect(selector: string): Promise<Rect> {
+    const boxes = await this.#scrollToBoxes(selector);
+    if (!boxes) throw new Error(`contentRect: no element matches ${selector}`);
+    return boxes.content;
+  }
+
+  /**
    * Scrolls the first element matching `selector` into view and clicks its centre with the
    * mouse, so the page sees real pointer events.
    * @throws {Error} naming the selector when nothing matches or the element has no size
    */
   async click(selector: string): Promise<void> {
-    const box = await this.evaluate<Rect | null>(`(() => {
-      const el = document.querySelector(${JSON.stringify(selector)});
-      if (!el) return null;
-      el.scrollIntoView({ block: "center", inline: "center" });
-      const r = el.getBoundingClientRect();
-      return { x: r.x, y: r.y, width: r.width, height: r.height };
-    })()`);
+    const box = (await this.#scrollToBoxes(selector))?.border;
     if (!box) throw new Error(`click: no element matches ${selector}`);
     if (box.width <= 0 || box.height <= 0) throw new Error(`click: ${selector} has no size`);
     const x = box.x + box.width / 2;

@@ -36,24 +36,46 @@ export interface RegionStats {
   nonBackgroundFraction: number;
 }
 
+/** The whole pixels a rectangle covers: columns `x0` to `x1 - 1`, rows `y0` to `y1 - 1`. */
+export interface PixelBounds {
+  /** First column. */
+  x0: number;
+  /** First row. */
+  y0: number;
+  /** Column after the last. */
+  x1: number;
+  /** Row after the last. */
+  y1: number;
+}
+
+/**
+ * The pixels of `image` that `rect` (image pixels, edges rounded to the nearest pixel) covers.
+ * @throws {RangeError} when the rectangle is empty or not inside the image, so a layout change
+ *   that moved an element off-screen fails loudly instead of measuring nothing (reads outside
+ *   the pixel array give `undefined`, and comparisons with NaN are all false)
+ */
+export function regionBounds(image: { width: number; height: number }, rect: Rect): PixelBounds {
+  const x0 = Math.round(rect.x), y0 = Math.round(rect.y);
+  const x1 = Math.round(rect.x + rect.width), y1 = Math.round(rect.y + rect.height);
+  if (!(x0 >= 0 && y0 >= 0 && x1 <= image.width && y1 <= image.height && x1 > x0 && y1 > y0)) {
+    throw new RangeError(
+      `region ${JSON.stringify(rect)} is empty or outside the ${image.width}×${image.height} image`,
+    );
+  }
+  return { x0, y0, x1, y1 };
+}
+
 /**
  * Mean colour, distinct colours and non-background fraction of `rect` (image pixels) of `image`.
  * Alpha is ignored: screenshots are opaque.
- * @throws {RangeError} when the rectangle is empty or not inside the image, so a layout change
- *   that moved an element off-screen fails loudly instead of measuring nothing
+ * @throws {RangeError} when the rectangle is empty or not inside the image ({@link regionBounds})
  */
 export function regionStats(
   image: RgbaImage,
   rect: Rect,
   options: RegionStatsOptions = {},
 ): RegionStats {
-  const x0 = Math.round(rect.x), y0 = Math.round(rect.y);
-  const x1 = Math.round(rect.x + rect.width), y1 = Math.round(rect.y + rect.height);
-  if (x0 < 0 || y0 < 0 || x1 > image.width || y1 > image.height || x1 <= x0 || y1 <= y0) {
-    throw new RangeError(
-      `region ${JSON.stringify(rect)} is empty or outside the ${image.width}×${image.height} image`,
-    );
-  }
+  const { x0, y0, x1, y1 } = regionBounds(image, rect);
   const counts = new Map<number, number>();
   const sum = [0, 0, 0];
   for (let y = y0; y < y1; y++) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodePng } from "../render/png.ts";
-import { colorDistance, decodeScreenshot, regionStats } from "./region.ts";
+import { colorDistance, decodeScreenshot, regionBounds, regionStats } from "./region.ts";
 
 /** 4×2 image: left half red, right half white except one black pixel. */
 function sample() {
@@ -31,6 +31,20 @@ Deno.test("regionStats: mean, distinct colours and foreground of a rectangle", (
 Deno.test("regionStats: a rectangle outside the image is an error", () => {
   assert.throws(() => regionStats(sample(), { x: 3, y: 0, width: 2, height: 1 }), RangeError);
   assert.throws(() => regionStats(sample(), { x: 0, y: 0, width: 0, height: 1 }), RangeError);
+  // A position that was not measured (NaN) is not inside either.
+  assert.throws(() => regionStats(sample(), { x: NaN, y: 0, width: 2, height: 1 }), RangeError);
+});
+
+Deno.test("regionBounds: the whole pixels a rectangle covers, edges rounded", () => {
+  const image = { width: 4, height: 2 };
+  assert.deepEqual(regionBounds(image, { x: 0.4, y: 0.5, width: 3.2, height: 1.4 }), {
+    x0: 0,
+    y0: 1,
+    x1: 4,
+    y1: 2,
+  });
+  assert.throws(() => regionBounds(image, { x: 0.6, y: 0, width: 3.9, height: 1 }), RangeError);
+  assert.throws(() => regionBounds(image, { x: 0, y: -0.6, width: 1, height: 1 }), RangeError);
 });
 
 Deno.test("decodeScreenshot + colorDistance: round trip through the project's PNG codec", async () => {

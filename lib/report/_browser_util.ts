@@ -1,31 +1,13 @@
 /**
- * Helpers shared by the browser tests of the report and the viewer: where an element is on the
- * screen, and how a screenshot of a shown frame compares with the frame's PNG.
+ * Helpers shared by the browser tests of the report and the viewer: how a screenshot of a shown
+ * frame compares with the frame's PNG, and which images of a page do not load.
  *
  * @module
  */
 
 import type { Page, Rect } from "../browser/page.ts";
+import { regionBounds } from "../browser/region.ts";
 import type { RgbaImage } from "../render/png.ts";
-
-/**
- * Scrolls the element matching `selector` to the middle of the viewport and returns its content
- * box (inside the border) in viewport CSS pixels, which at device scale 1 (what `Page` sets) are
- * the pixels of a viewport screenshot.
- * @throws {Error} when nothing matches
- */
-export async function contentRect(page: Page, selector: string): Promise<Rect> {
-  const rect = await page.evaluate<Rect | null>(`(() => {
-    const el = document.querySelector(${JSON.stringify(selector)});
-    if (!el) return null;
-    el.scrollIntoView({ block: "center", inline: "center" });
-    const r = el.getBoundingClientRect();
-    return { x: r.left + el.clientLeft, y: r.top + el.clientTop,
-             width: el.clientWidth, height: el.clientHeight };
-  })()`);
-  if (!rect) throw new Error(`no element matches ${selector}`);
-  return rect;
-}
 
 /** How a frame as shown on screen differs from its PNG, channel values 0–255. */
 export interface ShownFrameDiff {
@@ -39,9 +21,13 @@ export interface ShownFrameDiff {
  * Compares `frame` with the screenshot region `rect` that shows it scaled up: each frame pixel
  * is read at the centre of the screen cell it covers, so nearest-neighbour scaling
  * (`image-rendering: pixelated`) gives the frame's pixels back exactly and smoothing only
- * changes the cells' edges, which are not read.
+ * changes the cells' edges, which are not read. Every cell centre of a `rect` inside the shot
+ * that is at least the frame's size is a pixel of the shot.
+ * @throws {RangeError} when `rect` is empty or not inside the shot ({@link regionBounds}): the
+ *   pixels read outside it would be `undefined`, every difference NaN, and `max` would stay 0
  */
 export function shownFrameDiff(shot: RgbaImage, rect: Rect, frame: RgbaImage): ShownFrameDiff {
+  regionBounds(shot, rect);
   let max = 0, sum = 0;
   for (let y = 0; y < frame.height; y++) {
     const sy = Math.floor(rect.y + (y + 0.5) * rect.height / frame.height);
@@ -75,25 +61,4 @@ export function brokenImages(page: Page, selector: string, timeoutMs = 10_000): 
     }
     return broken;
   })()`);
-}
-
-/**
- * Waits until `expression` is truthy in the page, polling; false at the deadline. An evaluation
- * that throws is retried: while a click navigates, the old document goes away under it.
- */
-export async function waitUntil(
-  page: Page,
-  expression: string,
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await page.evaluate(expression)) return true;
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-    }
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

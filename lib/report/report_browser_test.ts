@@ -15,7 +15,7 @@ import { SNAPSHOTS_DIR } from "../compare/snapshot.ts";
 import { readManifest } from "../experiments/manifest.ts";
 import type { Manifest } from "../experiments/mod.ts";
 import { readPng, type RgbaImage } from "../render/png.ts";
-import { brokenImages, contentRect, shownFrameDiff, waitUntil } from "./_browser_util.ts";
+import { brokenImages, shownFrameDiff } from "./_browser_util.ts";
 import { makeTinyRun } from "./_test_runs.ts";
 import { reportData } from "./data.ts";
 import { reportHtml } from "./page.ts";
@@ -43,7 +43,7 @@ async function shownFrame(page: Page, dir: string, manifest: Manifest, position:
   const frame = manifest.frames[position];
   // The image is swapped by `show()`; wait until the new one is decoded before the screenshot.
   await page.evaluate(`document.getElementById("frame-image").decode()`);
-  const rect = await contentRect(page, "#frame-image");
+  const rect = await page.contentRect("#frame-image");
   const shot = await decodeScreenshot(await page.screenshot());
   return { frame, rect, shot, png: await readPng(join(dir, frame.file)) };
 }
@@ -101,7 +101,7 @@ browserTest(
         );
         // The video's metadata and the lazy thumbnails load after `ready`: look for errors after.
         assert.ok(
-          await waitUntil(page, 'document.getElementById("video").readyState >= 1', 10_000),
+          await page.waitFor('document.getElementById("video").readyState >= 1', 10_000),
           "video metadata",
         );
         assert.deepEqual(await brokenImages(page, "#frames-table img"), []);
@@ -142,7 +142,7 @@ browserTest(
             1,
             id,
           );
-          const rect = await contentRect(page, `#${id} canvas`);
+          const rect = await page.contentRect(`#${id} canvas`);
           assert.ok(rect.width > 100 && rect.height > 50, `${id} canvas ${JSON.stringify(rect)}`);
           const shot = await decodeScreenshot(await page.screenshot());
           const stats = regionStats(shot, rect, { background: [255, 255, 255] });

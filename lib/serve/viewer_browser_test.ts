@@ -11,7 +11,7 @@ import type { Page } from "../browser/page.ts";
 import { decodeScreenshot, regionStats } from "../browser/region.ts";
 import { browserTest } from "../browser/testing.ts";
 import type { Manifest } from "../experiments/mod.ts";
-import { brokenImages, contentRect, waitUntil } from "../report/_browser_util.ts";
+import { brokenImages } from "../report/_browser_util.ts";
 import { makeTinyRunPair } from "../report/_test_runs.ts";
 import type { ViewerComparison } from "./compare.ts";
 import { createHandler } from "./server.ts";
@@ -114,7 +114,7 @@ browserTest(
           [b]: ["complete", "8 / 8"],
           "live/run": ["running", "3 / 8"],
         });
-        const rect = await contentRect(page, "#runs");
+        const rect = await page.contentRect("#runs");
         const stats = regionStats(await decodeScreenshot(await page.screenshot()), rect);
         assert.ok(
           stats.nonBackgroundFraction > 0.03,
@@ -134,7 +134,10 @@ browserTest(
           await page.click(`tr.run[data-run="${b}"] input.pick`);
           await page.click("#compare-button");
           assert.ok(
-            await waitUntil(page, `location.pathname === "/compare" && ${READY}`, 15_000),
+            // The click navigates: the old document goes away under an evaluation.
+            await page.waitFor(`location.pathname === "/compare" && ${READY}`, 15_000, {
+              retryErrors: true,
+            }),
             "the compare page did not get ready",
           );
           const api = await (await fetch(`${origin}/api/compare?${new URLSearchParams({ a, b })}`))
@@ -181,7 +184,7 @@ browserTest(
         const url = `${origin}/runs/${a}/report.html`;
         await page.goto(url, { waitFor: READY });
         assert.ok(
-          await waitUntil(page, 'document.getElementById("video").readyState >= 1', 10_000),
+          await page.waitFor('document.getElementById("video").readyState >= 1', 10_000),
           "video metadata",
         );
         assert.equal(
@@ -225,7 +228,7 @@ browserTest(
         await writeRunning(root, manifestA, join(root, a), [0, 1, 2, 3, 4, 5]);
         const started = Date.now();
         assert.ok(
-          await waitUntil(page, 'document.body.dataset.frames === "6"', LIVE_WAIT_MS),
+          await page.waitFor('document.body.dataset.frames === "6"', LIVE_WAIT_MS),
           `still ${await page.evaluate(
             "document.body.dataset.frames",
           )} frames after ${LIVE_WAIT_MS} ms`,
@@ -255,7 +258,7 @@ browserTest(
       await t.step("when the run completes, its report shows the pictures", async () => {
         await writeComplete(root, manifestA, join(root, a));
         assert.ok(
-          await waitUntil(page, 'document.body.dataset.status === "complete"', LIVE_WAIT_MS),
+          await page.waitFor('document.body.dataset.status === "complete"', LIVE_WAIT_MS),
           "the page never saw the run complete",
         );
         assert.equal(await page.evaluate("window.sameDocument"), true, "the page was reloaded");
