@@ -14,7 +14,7 @@ import { writeRunFile } from "./files.ts";
 import type { Manifest, ManifestFrame, ManifestOutputs } from "./manifest.ts";
 import { previousOnPath, rmsDistance, summarize } from "./metrics.ts";
 import { frameGrid } from "./seed_grid.ts";
-import { isMultiSeed, type ResolvedExperiment, runSeeds } from "./spec.ts";
+import { framesPerSeed, isMultiSeed, type ResolvedExperiment, runSeeds } from "./spec.ts";
 
 /** What finishing a run needs besides the frames. */
 export type PictureDeps = Pick<
@@ -200,11 +200,14 @@ export function gridIdentityNumbers(
   };
 }
 
-/** The heading of a run's pictures. */
-export function pictureTitle(spec: ResolvedExperiment, frameCount: number): string {
+/**
+ * The heading of a run's pictures. The run as the spec plans it, not as far as it got: analyze
+ * plots an interrupted run's frames under the same heading as the whole run's.
+ */
+export function pictureTitle(spec: ResolvedExperiment): string {
   const seeds = runSeeds(spec);
   const seedText = isMultiSeed(spec)
-    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${frameCount / seeds.length} colours`
+    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${framesPerSeed(spec.frames)} colours`
     : `seed ${spec.seed}`;
   return `${spec.name}  ${seedText}  ${spec.steps} steps` +
     (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "");
@@ -238,7 +241,7 @@ export async function writeGridPicture(
         },
       }
       : {}),
-  }, { tileSize, title: pictureTitle(spec, frames.length) });
+  }, { tileSize, title: pictureTitle(spec) });
   await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
   return GRID_FILE;
 }
@@ -259,7 +262,7 @@ export async function makePictures(
   const warnings: string[] = [];
   if (frames.length === 0) return { outputs, warnings };
   const seeds = runSeeds(spec);
-  const title = pictureTitle(spec, frames.length);
+  const title = pictureTitle(spec);
   const sheet = spec.outputs.contactSheet;
   if (sheet !== false) {
     const shown = evenlySpaced(frames.length, sheet.maxFrames ?? frames.length).map((i) =>

@@ -228,7 +228,7 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
     const image = await decodePng(await Deno.readFile(join(dir, "a", "grid.png")));
     const plainImage = await decodePng(await Deno.readFile(join(dir, "b", "grid.png")));
     // The layout of the picture as the run drew it: with the run's own heading.
-    const title = pictureTitle(withIds.spec, withIds.frames.length);
+    const title = pictureTitle(withIds.spec);
     assert.equal(titles[0], title);
     const { layout } = await renderGridSheet(inputs[0], { title });
     const isRed = (x: number, y: number) => {
