@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { reportError, UsageError, withStopSignal } from "../experiments/cli.ts";
 import { SpecError } from "../experiments/spec.ts";
 import { type AnalyzeOptions, analyzeRun } from "../identity/analyze.ts";
+import { formatShares } from "../identity/analysis.ts";
 import type { IdentitySummary } from "../identity/records.ts";
 
 /** Usage text of the analyze command. */
@@ -71,12 +72,8 @@ export function describeIdentitySummary(s: IdentitySummary): string[] {
   ];
   const d = s.decomposition;
   lines.push(
-    "share" in d
-      ? `seeds × colours (${d.seeds} × ${d.colors}): seed ${fmt(d.share.seed * 100, 1)} %, ` +
-        `colour ${fmt(d.share.color * 100, 1)} %, interaction ${
-          fmt(d.share.interaction * 100, 1)
-        } %`
-      : `seeds × colours: ${d.reason}`,
+    `seeds × colours${"share" in d ? ` (${d.seeds} × ${d.colors})` : ""}: ` +
+      formatShares(d).text,
   );
   return lines;
 }

@@ -8,6 +8,7 @@
  */
 
 import { join } from "node:path";
+import { formatShares } from "../identity/analysis.ts";
 import type { IdentitySummary } from "../identity/records.ts";
 import type { PictureFrame, RunnerDeps } from "./deps.ts";
 import { writeRunFile } from "./files.ts";
@@ -170,8 +171,6 @@ export interface GridIdentityNumbers {
   footer: string[];
 }
 
-const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
-
 /**
  * The identity numbers of a run's grid picture, from its frames' `identity` and
  * `summary.identity`; undefined when the run has none (`--no-identity`: the grid is drawn
@@ -184,7 +183,6 @@ export function gridIdentityNumbers(
   if (!summary) return undefined;
   const toReference = new Map<number, number>();
   for (const f of frames) if (f.identity) toReference.set(f.index, f.identity.toReference);
-  const d = summary.decomposition;
   return {
     toReference,
     threshold: summary.threshold,
@@ -192,10 +190,7 @@ export function gridIdentityNumbers(
       `under each face: its distance to the seed's face without colour; red: at or over ` +
       `${summary.threshold}, not the same person (${summary.framesAboveThreshold} of ` +
       `${summary.frames} frames)`,
-      "share" in d
-        ? `identity variation: seed ${percent(d.share.seed)}, colour ${percent(d.share.color)}, ` +
-          `interaction ${percent(d.share.interaction)}`
-        : `identity variation: ${d.reason}`,
+      `identity variation: ${formatShares(summary.decomposition).text}`,
     ],
   };
 }
