@@ -8,6 +8,8 @@
  */
 
 import { join } from "node:path";
+import { canonicalJson } from "../util/canonical.ts";
+import { sha256Hex } from "../util/hash.ts";
 import { formatShares } from "../identity/analysis.ts";
 import type { IdentitySummary } from "../identity/records.ts";
 import type { PictureFrame, RunnerDeps } from "./deps.ts";
@@ -209,20 +211,29 @@ export function pictureTitle(spec: ResolvedExperiment): string {
 }
 
 /**
- * Draws `grid.png` of a multi-seed run (seeds as rows, colours as columns), with the identity
- * numbers when given, and writes it atomically into `dir`; returns its name.
+ * What identifies the identity numbers drawn on a grid picture: the SHA-256 of their canonical
+ * JSON. The manifest records it (`outputs.gridIdentity`), so that analyze can tell from the
+ * manifest alone, without decoding a frame, whether grid.png shows the numbers it has.
  */
-export async function writeGridPicture(
+export function gridIdentityDigest(identity: GridIdentityNumbers): string {
+  return sha256Hex(canonicalJson({
+    toReference: [...identity.toReference].sort((a, b) => a[0] - b[0]),
+    threshold: identity.threshold,
+    footer: identity.footer,
+  }));
+}
+
+/** `grid.png` of a multi-seed run as PNG bytes (see {@link writeGridPicture}). */
+function drawGridPicture(
   spec: ResolvedExperiment,
   frames: readonly PictureFrame[],
-  dir: string,
   gridSheet: PictureDeps["gridSheet"],
   identity?: GridIdentityNumbers,
-): Promise<string> {
+): Promise<Uint8Array> {
   const grid = frameGrid(frames, spec);
   const { width } = frames[0];
   const tileSize = grid.colors * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
-  const png = await gridSheet({
+  return gridSheet({
     rows: grid.rows.map((cells, r) => ({ label: grid.seeds[r], cells })),
     colors: grid.rows[0].map((f) => f.color),
     ...(identity
@@ -237,8 +248,47 @@ export async function writeGridPicture(
       }
       : {}),
   }, { tileSize, title: pictureTitle(spec) });
+}
+
+/**
+ * Draws `grid.png` of a multi-seed run (seeds as rows, colours as columns), with the identity
+ * numbers when given, and writes it atomically into `dir`; returns its name.
+ */
+export async function writeGridPicture(
+  spec: ResolvedExperiment,
+  frames: readonly PictureFrame[],
+  dir: string,
+  gridSheet: PictureDeps["gridSheet"],
+  identity?: GridIdentityNumbers,
+): Promise<string> {
+  const png = await drawGridPicture(spec, frames, gridSheet, identity);
   await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
   return GRID_FILE;
+}
+
+/**
+ * Draws `grid.png` like {@link writeGridPicture} but writes it only when the file in `dir` is
+ * missing or has other bytes; returns whether it wrote. For analyze, which redraws a grid whose
+ * numbers the manifest does not record: often the grid there is that very picture already.
+ */
+export async function updateGridPicture(
+  spec: ResolvedExperiment,
+  frames: readonly PictureFrame[],
+  dir: string,
+  gridSheet: PictureDeps["gridSheet"],
+  identity?: GridIdentityNumbers,
+): Promise<boolean> {
+  const png = await drawGridPicture(spec, frames, gridSheet, identity);
+  const path = join(dir, GRID_FILE);
+  const onDisk = await Deno.readFile(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  });
+  if (onDisk && onDisk.length === png.length && onDisk.every((b, i) => b === png[i])) {
+    return false;
+  }
+  await writeRunFile(path, png, PICTURE_ADVICE);
+  return true;
 }
 
 /**
@@ -276,6 +326,7 @@ export async function makePictures(
   }
   if (isMultiSeed(spec)) {
     outputs.grid = await writeGridPicture(spec, frames, dir, deps.gridSheet, identity);
+    if (identity) outputs.gridIdentity = gridIdentityDigest(identity);
   }
   if (spec.outputs.pathPlot) {
     const fine = spec.path
