@@ -9,7 +9,6 @@ import {
   renderGridSheet,
 } from "./grid_sheet.ts";
 import { sheetTitlePx, TITLE_MIN_PX } from "./contact_sheet.ts";
-import { IDENTITY_PLOT_STYLE } from "./identity_plot.ts";
 import { colorToBytes, decodePng } from "./png.ts";
 import { resizeRgba } from "./resample.ts";
 
@@ -255,9 +254,4 @@ Deno.test("grid.png with identity: a number under every cell, a red frame exactl
     renderGridSheet({ ...grid, identity: { toReference: [[0.1]], threshold: 0.6 } }),
     /row 0 \(0\) has 1 identity numbers for 4 colours/,
   );
-});
-
-Deno.test("the grid's threshold red is the identity plot's", () => {
-  assert.deepEqual([...GRID_THRESHOLD_COLOR], [...IDENTITY_PLOT_STYLE.threshold]);
-  assert.equal(GRID_THRESHOLD_COLOR, IDENTITY_PLOT_STYLE.threshold);
 });
