@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { reportError, UsageError, withStopSignal } from "../experiments/cli.ts";
 import { SpecError } from "../experiments/spec.ts";
 import { type AnalyzeOptions, analyzeRun } from "../identity/analyze.ts";
+import { formatShares } from "../identity/analysis.ts";
 import type { IdentitySummary } from "../identity/records.ts";
 
 /** Usage text of the analyze command. */
@@ -20,8 +21,9 @@ export const ANALYZE_USAGE = `Usage:
 Adds identity numbers to a run folder: the face descriptor (face-api's recognition net) of every
 frame PNG, its distance to the reference face (the same seed with no injection) and to the
 previous frame, summary.identity in manifest.json and identity_plot.png; a multi-seed run's
-grid.png is drawn again with each face's distance and the seed / colour / interaction shares. No
-frame image is recomputed; the reference face is rendered (with the run's model) only if the folder lacks it.
+grid.png is drawn again with each face's distance and the seed / colour / interaction shares,
+unless it shows these numbers already. No frame image is recomputed; the reference face is
+rendered (with the run's model) only if the folder lacks it.
 Interrupted, it continues where it stopped when run again; descriptors already in the manifest
 are kept when the embedder is the same.
 
@@ -71,12 +73,8 @@ export function describeIdentitySummary(s: IdentitySummary): string[] {
   ];
   const d = s.decomposition;
   lines.push(
-    "share" in d
-      ? `seeds × colours (${d.seeds} × ${d.colors}): seed ${fmt(d.share.seed * 100, 1)} %, ` +
-        `colour ${fmt(d.share.color * 100, 1)} %, interaction ${
-          fmt(d.share.interaction * 100, 1)
-        } %`
-      : `seeds × colours: ${d.reason}`,
+    `seeds × colours${"share" in d ? ` (${d.seeds} × ${d.colors})` : ""}: ` +
+      formatShares(d).text,
   );
   return lines;
 }
@@ -143,9 +141,8 @@ export async function analyzeMain(args: readonly string[], io: AnalyzeIo = {}): 
       `analyze: ${result.computed} descriptor(s) computed, ${result.kept} kept, ` +
         `${result.rendered} reference face(s) rendered; manifest.json` +
         (result.manifest.outputs.identityPlot ? `, ${result.manifest.outputs.identityPlot}` : "") +
-        (result.manifest.outputs.grid && result.manifest.summary?.identity
-          ? `, ${result.manifest.outputs.grid}`
-          : "") +
+        // Only a grid written now: one that shows these numbers already is left as it is.
+        (result.gridRedrawn ? `, ${result.manifest.outputs.grid}` : "") +
         ` updated in ${dir}`,
     );
     if (values.json) out(JSON.stringify(summary ?? null, null, 2));

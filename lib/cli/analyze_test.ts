@@ -5,6 +5,7 @@ import type { Manifest } from "../experiments/manifest.ts";
 import { runExperiment } from "../experiments/runner.ts";
 import type { ExperimentInput } from "../experiments/spec.ts";
 import { fakeEmbedder } from "../identity/_fake_embedder.ts";
+import { gridSheet } from "../render/grid_sheet.ts";
 import { PROJECT_ROOT, runDeno } from "../util/_test_process.ts";
 import { analyzeMain } from "./analyze.ts";
 
@@ -51,6 +52,51 @@ Deno.test("analyze CLI: bad usage exits 2 naming the problem, a missing manifest
     assert.match(lines.join("\n"), /RUN_DIR is .*no manifest.json/);
   } finally {
     await Deno.remove(empty, { recursive: true });
+  }
+});
+
+Deno.test("analyze CLI: names grid.png among the files updated only when it was drawn again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "analyze_cli_" });
+  try {
+    const spec = {
+      name: "analyze-cli-grid",
+      model: "tiny",
+      seeds: [1, 2],
+      steps: 12,
+      path: { type: "linear", from: [0, 0, 0], to: [1, 1, 1] },
+      frames: { count: 3 },
+    } satisfies ExperimentInput;
+    const { deps } = fakeDeps({ size: 16, embedder: fakeEmbedder().embedder });
+    // The real grid picture: the fake's is one constant pixel, the same with numbers or without.
+    const withGrid = { ...deps, gridSheet };
+    await runExperiment(spec, {
+      out: dir,
+      deps: withGrid,
+      identity: false,
+      log: () => {},
+      progressWriter: quietWriter,
+    });
+    const analyze = async () => {
+      const lines: string[] = [];
+      const code = await analyzeMain([dir], {
+        out: () => {},
+        err: (l) => lines.push(l),
+        analyze: {
+          deps: { ...withGrid, loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder) },
+          progressWriter: quietWriter,
+        },
+      });
+      assert.equal(code, 0, lines.join("\n"));
+      return lines.find((l) => l.startsWith("analyze: "))!;
+    };
+    // The numbers are new: the grid is drawn with them.
+    assert.match(await analyze(), /, identity_plot\.png, grid\.png updated in /);
+    // Nothing new: grid.png shows these numbers already and is not named.
+    const again = await analyze();
+    assert.match(again, /identity_plot\.png updated in /);
+    assert.doesNotMatch(again, /grid\.png/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

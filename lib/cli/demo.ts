@@ -22,6 +22,7 @@ import path1 from "../../experiments/path1.ts";
 import path2 from "../../experiments/path2.ts";
 import path3 from "../../experiments/path3.ts";
 import innateExternal from "../../experiments/innate_external.ts";
+import { formatShares } from "../identity/analysis.ts";
 import type { IdentitySummary } from "../identity/records.ts";
 
 /** Frames per path and DDIM steps of the demo (the paper: 300 frames, 1000 steps). */
@@ -64,8 +65,7 @@ export function identityHead(threshold: string): string[] {
 /** A row of the identity table: the numbers of `summary.identity` a reader looks for first. */
 export function identityRow(name: string, s: IdentitySummary | undefined): string[] {
   if (!s) return [name, "–", "–", "–", "–", "–", "–"];
-  const d = s.decomposition;
-  const share = (v: number) => `${(v * 100).toFixed(1)} %`;
+  const shares = formatShares(s.decomposition);
   const crossings = s.crossings.slice(0, 3).map((c) => `${c.direction} #${c.index}`);
   return [
     name,
@@ -74,10 +74,10 @@ export function identityRow(name: string, s: IdentitySummary | undefined): strin
     s.crossings.length === 0
       ? "0"
       : `${s.crossings.length} (${crossings.join(", ")}${s.crossings.length > 3 ? ", …" : ""})`,
-    // A single-seed run has no grid: no decomposition.
-    "share" in d ? share(d.share.seed) : "–",
-    "share" in d ? share(d.share.color) : "–",
-    "share" in d ? share(d.share.interaction) : "–",
+    // A single-seed run has no grid: no decomposition, dashes.
+    shares.seed,
+    shares.color,
+    shares.interaction,
   ];
 }
 

@@ -8,13 +8,16 @@
  */
 
 import { join } from "node:path";
+import { canonicalJson } from "../util/canonical.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { formatShares } from "../identity/analysis.ts";
 import type { IdentitySummary } from "../identity/records.ts";
 import type { PictureFrame, RunnerDeps } from "./deps.ts";
 import { writeRunFile } from "./files.ts";
 import type { Manifest, ManifestFrame, ManifestOutputs } from "./manifest.ts";
 import { previousOnPath, rmsDistance, summarize } from "./metrics.ts";
 import { frameGrid } from "./seed_grid.ts";
-import { isMultiSeed, type ResolvedExperiment, runSeeds } from "./spec.ts";
+import { framesPerSeed, isMultiSeed, type ResolvedExperiment, runSeeds } from "./spec.ts";
 
 /** What finishing a run needs besides the frames. */
 export type PictureDeps = Pick<
@@ -170,8 +173,6 @@ export interface GridIdentityNumbers {
   footer: string[];
 }
 
-const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
-
 /**
  * The identity numbers of a run's grid picture, from its frames' `identity` and
  * `summary.identity`; undefined when the run has none (`--no-identity`: the grid is drawn
@@ -184,7 +185,6 @@ export function gridIdentityNumbers(
   if (!summary) return undefined;
   const toReference = new Map<number, number>();
   for (const f of frames) if (f.identity) toReference.set(f.index, f.identity.toReference);
-  const d = summary.decomposition;
   return {
     toReference,
     threshold: summary.threshold,
@@ -192,39 +192,48 @@ export function gridIdentityNumbers(
       `under each face: its distance to the seed's face without colour; red: at or over ` +
       `${summary.threshold}, not the same person (${summary.framesAboveThreshold} of ` +
       `${summary.frames} frames)`,
-      "share" in d
-        ? `identity variation: seed ${percent(d.share.seed)}, colour ${percent(d.share.color)}, ` +
-          `interaction ${percent(d.share.interaction)}`
-        : `identity variation: ${d.reason}`,
+      `identity variation: ${formatShares(summary.decomposition).text}`,
     ],
   };
 }
 
-/** The heading of a run's pictures. */
-export function pictureTitle(spec: ResolvedExperiment, frameCount: number): string {
+/**
+ * The heading of a run's pictures. The run as the spec plans it, not as far as it got: analyze
+ * plots an interrupted run's frames under the same heading as the whole run's.
+ */
+export function pictureTitle(spec: ResolvedExperiment): string {
   const seeds = runSeeds(spec);
   const seedText = isMultiSeed(spec)
-    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${frameCount / seeds.length} colours`
+    ? `${seeds.length} seed${seeds.length === 1 ? "" : "s"} × ${framesPerSeed(spec.frames)} colours`
     : `seed ${spec.seed}`;
   return `${spec.name}  ${seedText}  ${spec.steps} steps` +
     (spec.preview ? `  PREVIEW (not the paper's ${spec.preview.fromSteps})` : "");
 }
 
 /**
- * Draws `grid.png` of a multi-seed run (seeds as rows, colours as columns), with the identity
- * numbers when given, and writes it atomically into `dir`; returns its name.
+ * What identifies the identity numbers drawn on a grid picture: the SHA-256 of their canonical
+ * JSON. The manifest records it (`outputs.gridIdentity`), so that analyze can tell from the
+ * manifest alone, without decoding a frame, whether grid.png shows the numbers it has.
  */
-export async function writeGridPicture(
+export function gridIdentityDigest(identity: GridIdentityNumbers): string {
+  return sha256Hex(canonicalJson({
+    toReference: [...identity.toReference].sort((a, b) => a[0] - b[0]),
+    threshold: identity.threshold,
+    footer: identity.footer,
+  }));
+}
+
+/** `grid.png` of a multi-seed run as PNG bytes (see {@link writeGridPicture}). */
+function drawGridPicture(
   spec: ResolvedExperiment,
   frames: readonly PictureFrame[],
-  dir: string,
   gridSheet: PictureDeps["gridSheet"],
   identity?: GridIdentityNumbers,
-): Promise<string> {
+): Promise<Uint8Array> {
   const grid = frameGrid(frames, spec);
   const { width } = frames[0];
   const tileSize = grid.colors * width > GRID_FULL_SIZE_WIDTH ? Math.min(width, 128) : undefined;
-  const png = await gridSheet({
+  return gridSheet({
     rows: grid.rows.map((cells, r) => ({ label: grid.seeds[r], cells })),
     colors: grid.rows[0].map((f) => f.color),
     ...(identity
@@ -238,9 +247,48 @@ export async function writeGridPicture(
         },
       }
       : {}),
-  }, { tileSize, title: pictureTitle(spec, frames.length) });
+  }, { tileSize, title: pictureTitle(spec) });
+}
+
+/**
+ * Draws `grid.png` of a multi-seed run (seeds as rows, colours as columns), with the identity
+ * numbers when given, and writes it atomically into `dir`; returns its name.
+ */
+export async function writeGridPicture(
+  spec: ResolvedExperiment,
+  frames: readonly PictureFrame[],
+  dir: string,
+  gridSheet: PictureDeps["gridSheet"],
+  identity?: GridIdentityNumbers,
+): Promise<string> {
+  const png = await drawGridPicture(spec, frames, gridSheet, identity);
   await writeRunFile(join(dir, GRID_FILE), png, PICTURE_ADVICE);
   return GRID_FILE;
+}
+
+/**
+ * Draws `grid.png` like {@link writeGridPicture} but writes it only when the file in `dir` is
+ * missing or has other bytes; returns whether it wrote. For analyze, which redraws a grid whose
+ * numbers the manifest does not record: often the grid there is that very picture already.
+ */
+export async function updateGridPicture(
+  spec: ResolvedExperiment,
+  frames: readonly PictureFrame[],
+  dir: string,
+  gridSheet: PictureDeps["gridSheet"],
+  identity?: GridIdentityNumbers,
+): Promise<boolean> {
+  const png = await drawGridPicture(spec, frames, gridSheet, identity);
+  const path = join(dir, GRID_FILE);
+  const onDisk = await Deno.readFile(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  });
+  if (onDisk && onDisk.length === png.length && onDisk.every((b, i) => b === png[i])) {
+    return false;
+  }
+  await writeRunFile(path, png, PICTURE_ADVICE);
+  return true;
 }
 
 /**
@@ -259,7 +307,7 @@ export async function makePictures(
   const warnings: string[] = [];
   if (frames.length === 0) return { outputs, warnings };
   const seeds = runSeeds(spec);
-  const title = pictureTitle(spec, frames.length);
+  const title = pictureTitle(spec);
   const sheet = spec.outputs.contactSheet;
   if (sheet !== false) {
     const shown = evenlySpaced(frames.length, sheet.maxFrames ?? frames.length).map((i) =>
@@ -278,6 +326,7 @@ export async function makePictures(
   }
   if (isMultiSeed(spec)) {
     outputs.grid = await writeGridPicture(spec, frames, dir, deps.gridSheet, identity);
+    if (identity) outputs.gridIdentity = gridIdentityDigest(identity);
   }
   if (spec.outputs.pathPlot) {
     const fine = spec.path

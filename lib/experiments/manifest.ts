@@ -85,6 +85,11 @@ export interface ManifestOutputs {
   identityPlot?: string | null;
   /** Multi-seed runs only: seeds × colours picture (`grid.png`). */
   grid?: string | null;
+  /**
+   * The identity numbers `grid.png` shows, as `gridIdentityDigest` (finish.ts) identifies them;
+   * absent when it shows none, or was drawn by a version of fluidity that did not record them.
+   */
+  gridIdentity?: string;
 }
 
 /** Where and how the frames were computed. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { decodePng, encodePng } from "../render/mod.ts";
 import { sha256File } from "../util/hash.ts";
 import { fakeDeps, type FakeOptions, quietWriter } from "./_fakes.ts";
+import { pictureTitle } from "./finish.ts";
 import { type Manifest, MANIFEST_FILE, writeManifest } from "./manifest.ts";
 import { meanColor, pearson, rmsDistance } from "./metrics.ts";
 import { defaultRunDir, evenlySpaced, runExperiment, specHash, utcStamp } from "./runner.ts";
@@ -455,14 +456,15 @@ Deno.test("grid.png of a multi-seed run: each cell is its frame, each header its
       return { ...(await decodePng(await Deno.readFile(join(dir, f.file)))), f };
     };
     const frames = await Promise.all(manifest.frames.map((_, i) => frame(i)));
-    // The same layout the runner drew, from the frames on disk.
+    // The same layout the runner drew, from the frames on disk and with its heading (a heading
+    // too long for the grid widens it).
     const { layout } = await renderGridSheet({
       rows: [0, 1, 2].map((r) => ({
         label: String(manifest.spec.seeds![r]),
         cells: frames.slice(r * 4, r * 4 + 4),
       })),
       colors: frames.slice(0, 4).map((x) => x.f.color),
-    }, { title: "x" });
+    }, { title: pictureTitle(manifest.spec) });
     assert.deepEqual([grid.width, grid.height], [layout.width, layout.height]);
     for (const { rgba, f } of frames) {
       const tile = layout.rows[manifest.spec.seeds!.map(String).indexOf(f.seed!)].cells[

@@ -282,6 +282,39 @@ export function twoWayDecomposition(
   };
 }
 
+/** The seed / colour / interaction shares of a decomposition, as pictures and tables print them. */
+export interface SharesText {
+  /** The seed share, "12.3 %" (one decimal); "–" without a decomposition. */
+  seed: string;
+  /** The colour share, likewise. */
+  color: string;
+  /** The interaction share, likewise. */
+  interaction: string;
+  /** "seed 12.3 %, colour 45.6 %, interaction 42.1 %", or the reason there is no decomposition. */
+  text: string;
+}
+
+/**
+ * The shares of `decomposition` as text: one formatting for grid.png's footer, analyze's summary
+ * and the demo's table, so that they never print the same share differently.
+ */
+export function formatShares(
+  decomposition: GridDecomposition | { reason: string },
+): SharesText {
+  if (!("share" in decomposition)) {
+    return { seed: "–", color: "–", interaction: "–", text: decomposition.reason };
+  }
+  const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
+  const { share } = decomposition;
+  const [seed, color, interaction] = [share.seed, share.color, share.interaction].map(percent);
+  return {
+    seed,
+    color,
+    interaction,
+    text: `seed ${seed}, colour ${color}, interaction ${interaction}`,
+  };
+}
+
 /**
  * The grid of a multi-seed run: rows are seeds (in order of first appearance), columns are
  * colour indices 0…C−1. Null (with the reason) unless every seed has exactly one frame per colour

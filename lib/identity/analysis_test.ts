@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   colorIdentityCorrelation,
+  formatShares,
   frameDistances,
   gridOf,
   type IdentityPoint,
@@ -138,6 +139,25 @@ Deno.test("twoWayDecomposition: pure seed, pure colour, additive and pure intera
   close(pairs / cells.length, n.totalSS, 1e-9);
   assert.ok(n.share.interaction > 0 && n.share.interaction < 0.2, `${n.share.interaction}`);
   assert.throws(() => twoWayDecomposition([[[1]], [[1], [2]]]), /ragged/);
+});
+
+Deno.test("formatShares: each share with one decimal and a line of the three; a reason as is", () => {
+  const d = twoWayDecomposition(gridFrom((s, c, d) => s * (d + 1) + 0.5 * c * d, 3, 4));
+  assert.deepEqual(
+    formatShares({ ...d, share: { seed: 0.5, color: 0.3046, interaction: 0.19541 } }),
+    {
+      seed: "50.0 %",
+      color: "30.5 %",
+      interaction: "19.5 %",
+      text: "seed 50.0 %, colour 30.5 %, interaction 19.5 %",
+    },
+  );
+  assert.deepEqual(formatShares({ reason: "one seed: no grid" }), {
+    seed: "–",
+    color: "–",
+    interaction: "–",
+    text: "one seed: no grid",
+  });
 });
 
 Deno.test("gridOf and identitySummary: grid by seed × colour index, path numbers", () => {

@@ -2,9 +2,9 @@
  * Adds identity numbers to an existing run folder without recomputing any frame image
  * (`deno task analyze RUN_DIR`): the face descriptor of every frame PNG, the per-frame
  * distances, `summary.identity` and `identity_plot.png`, and a multi-seed run's `grid.png` is
- * drawn again with the numbers (written atomically, like the other pictures) when this analyze
- * changed them. The reference face of a seed is rendered (with the run's own model, checked by its
- * file hashes) only when the folder has none.
+ * drawn again with the numbers (written atomically, like the other pictures) unless the manifest
+ * records that it shows them already (`outputs.gridIdentity`). The reference face of a seed is
+ * rendered (with the run's own model, checked by its file hashes) only when the folder has none.
  *
  * Under the run folder's lock; the manifest is rewritten atomically after every chunk of
  * descriptors, so an interrupted analyze continues where it stopped, and descriptors already in
@@ -19,9 +19,10 @@ import { InterruptedError, throwIfInterrupted } from "../experiments/interrupt.t
 import { type Manifest, readManifest, writeManifest } from "../experiments/manifest.ts";
 import {
   GRID_FILE,
+  gridIdentityDigest,
   gridIdentityNumbers,
   loadAllPixels,
-  writeGridPicture,
+  updateGridPicture,
 } from "../experiments/finish.ts";
 import { writeReportOrWarn } from "../report/write.ts";
 import { LOCK_FILE } from "../experiments/runner.ts";
@@ -89,6 +90,8 @@ export interface AnalyzeResult {
   kept: number;
   /** Reference faces rendered now. */
   rendered: number;
+  /** Whether grid.png was written (drawn with identity numbers it did not show yet). */
+  gridRedrawn: boolean;
 }
 
 async function defaultDeps(): Promise<AnalyzeDeps> {
@@ -159,8 +162,6 @@ export async function analyzeRun(
   try {
     // Read again under the lock: a run may have finished meanwhile.
     const manifest = checkFolder(await readManifest(dir));
-    // The identity numbers as the folder had them: grid.png is redrawn only if they change.
-    const identityBefore = canonicalJson(manifest.summary?.identity ?? null);
     embedder = await deps.loadEmbedder({ device: options.device, threads: options.threads, log });
     const info = manifest.model.info as {
       sha256: Record<string, string>;
@@ -263,27 +264,26 @@ export async function analyzeRun(
     } else {
       log(`analyze: the run is not complete (status ${manifest.status}): no summary.identity yet`);
     }
-    // grid.png was drawn before these numbers existed (a run with --no-identity, a merge, an
-    // analyze with another embedder): draw it again with them, from the frame PNGs. Nothing new
-    // (every descriptor and reference kept, the same summary): the grid on disk shows them already.
-    const changed = tracker.cost.images > 0 || rendered > 0 ||
-      canonicalJson(manifest.summary?.identity ?? null) !== identityBefore ||
-      !(await exists(join(dir, GRID_FILE)));
-    if (manifest.summary?.identity && gridRun && changed) {
-      const pixels = new Map<number, Uint8Array>();
-      for (const f of frames) {
-        const rgba = decoded.get(f.sha256);
-        if (rgba) pixels.set(f.index, rgba);
+    // grid.png shows the numbers of this summary unless it was drawn before them (a run with
+    // --no-identity, a merge, an analyze with another embedder) or by a version of fluidity that
+    // printed none on grids. The manifest records which numbers it shows (gridIdentity): the same
+    // as now, nothing is decoded or drawn. Unrecorded or others: it is drawn again from the frame
+    // PNGs, and written only if that changes the file.
+    const numbers = gridRun ? gridIdentityNumbers(frames, manifest.summary?.identity) : undefined;
+    let gridRedrawn = false;
+    if (numbers) {
+      const digest = gridIdentityDigest(numbers);
+      if (manifest.outputs.gridIdentity !== digest || !(await exists(join(dir, GRID_FILE)))) {
+        const pixels = new Map<number, Uint8Array>();
+        for (const f of frames) {
+          const rgba = decoded.get(f.sha256);
+          if (rgba) pixels.set(f.index, rgba);
+        }
+        decoded.clear();
+        const pictures = await loadAllPixels(frames, pixels, dir, deps.decodePng);
+        gridRedrawn = await updateGridPicture(spec, pictures, dir, deps.gridSheet, numbers);
+        manifest.outputs.gridIdentity = digest;
       }
-      decoded.clear();
-      const pictures = await loadAllPixels(frames, pixels, dir, deps.decodePng);
-      await writeGridPicture(
-        spec,
-        pictures,
-        dir,
-        deps.gridSheet,
-        gridIdentityNumbers(frames, manifest.summary.identity),
-      );
     }
     const plot = await writeIdentityPlot(
       frames,
@@ -302,6 +302,7 @@ export async function analyzeRun(
       computed: tracker.cost.images,
       kept: already,
       rendered,
+      gridRedrawn,
     };
   } catch (e) {
     progress?.stop();

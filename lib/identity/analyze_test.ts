@@ -228,7 +228,7 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
     const image = await decodePng(await Deno.readFile(join(dir, "a", "grid.png")));
     const plainImage = await decodePng(await Deno.readFile(join(dir, "b", "grid.png")));
     // The layout of the picture as the run drew it: with the run's own heading.
-    const title = pictureTitle(withIds.spec, withIds.frames.length);
+    const title = pictureTitle(withIds.spec);
     assert.equal(titles[0], title);
     const { layout } = await renderGridSheet(inputs[0], { title });
     const isRed = (x: number, y: number) => {
@@ -283,5 +283,89 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
     assert.equal(again.mtime?.getTime(), stat.mtime?.getTime());
     assert.equal(again.ino, stat.ino, "grid.png is not replaced");
     assert.deepEqual(await Deno.readFile(join(dir, "b", "grid.png")), after);
+  });
+});
+
+Deno.test("analyze puts the numbers on a grid.png drawn without them in a run that had them, and writes it only when that changes it", async () => {
+  await withTempDir(async (dir) => {
+    const grid = {
+      ...spec,
+      name: "grid-old",
+      seed: undefined,
+      seeds: [7, 8],
+      frames: { count: 3 },
+    } satisfies ExperimentInput;
+    let drawn = 0;
+    const countingGrid = (
+      input: GridPictureInput,
+      options: { tileSize?: number; title?: string },
+    ) => {
+      drawn++;
+      return gridSheet(input, options);
+    };
+    const runGrid = async (out: string, identity: boolean) => {
+      const { deps } = fakeDeps({ size: 16, embedder: fakeEmbedder().embedder });
+      return (await runExperiment(grid, {
+        out,
+        deps: { ...deps, gridSheet: countingGrid },
+        identity,
+        log: () => {},
+        progressWriter: quietWriter,
+      })).manifest;
+    };
+    const analyzeGrid = async (out: string) => {
+      const { deps } = fakeDeps({ size: 16, embedder: fakeEmbedder().embedder });
+      let decoded = 0;
+      const result = await analyzeRun(out, {
+        deps: {
+          ...deps,
+          loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
+          gridSheet: countingGrid,
+          decodePng: (bytes, source) => {
+            decoded++;
+            return deps.decodePng(bytes, source);
+          },
+        },
+        log: () => {},
+        progressWriter: quietWriter,
+      });
+      return { ...result, decoded };
+    };
+    const run = join(dir, "run");
+    const manifest = await runGrid(run, true);
+    const digest = manifest.outputs.gridIdentity;
+    assert.match(digest ?? "", /^[0-9a-f]{64}$/, "the run records which numbers its grid shows");
+    const gridPath = join(run, "grid.png");
+    const withNumbers = await Deno.readFile(gridPath);
+    // The folder as a version that printed no numbers on grids left it: the grid without them,
+    // and no record of what it shows.
+    await runGrid(join(dir, "plain"), false);
+    await Deno.copyFile(join(dir, "plain", "grid.png"), gridPath);
+    const forget = async () => {
+      const m = JSON.parse(await Deno.readTextFile(join(run, "manifest.json")));
+      delete m.outputs.gridIdentity;
+      await Deno.writeTextFile(join(run, "manifest.json"), JSON.stringify(m, null, 2) + "\n");
+    };
+    await forget();
+
+    const first = await analyzeGrid(run);
+    assert.equal(first.computed, 0, "nothing new: every descriptor is kept");
+    assert.equal(first.gridRedrawn, true);
+    assert.deepEqual(await Deno.readFile(gridPath), withNumbers, "the grid as the run drew it");
+    assert.equal(first.manifest.outputs.gridIdentity, digest);
+
+    // Recorded: the next analyze decodes, draws and writes nothing.
+    const stat = await Deno.stat(gridPath);
+    drawn = 0;
+    const second = await analyzeGrid(run);
+    assert.deepEqual([second.gridRedrawn, second.decoded, drawn], [false, 0, 0]);
+    assert.equal((await Deno.stat(gridPath)).ino, stat.ino, "grid.png is not replaced");
+
+    // Not recorded, but the grid shows the numbers already: drawn to compare, not written.
+    await forget();
+    const third = await analyzeGrid(run);
+    assert.deepEqual([third.gridRedrawn, drawn], [false, 1]);
+    assert.equal((await Deno.stat(gridPath)).ino, stat.ino, "grid.png is not replaced");
+    assert.equal(third.manifest.outputs.gridIdentity, digest, "and now recorded");
   });
 });

@@ -11,7 +11,7 @@ import type { RunnerDeps, RunnerModel } from "../experiments/deps.ts";
 import { pictureTitle } from "../experiments/finish.ts";
 import type { Manifest, ManifestFrame } from "../experiments/manifest.ts";
 import type { ResolvedExperiment } from "../experiments/spec.ts";
-import { identityPlot } from "../render/identity_plot.ts";
+import { identityPlot, type IdentityPlotInput } from "../render/identity_plot.ts";
 import type { FaceEmbedder } from "./embedder.ts";
 import { bySeed } from "./analysis.ts";
 import {
@@ -32,16 +32,15 @@ export function identityWanted(spec: ResolvedExperiment, option: boolean | undef
 }
 
 /**
- * Writes `identity_plot.png` for the frames that have identity numbers; returns its name. Its
- * heading is the run's other pictures' ({@link pictureTitle} of all `frames`).
+ * What `identity_plot.png` shows of `frames`: the series of the frames that have identity numbers
+ * (null when none has), under the run's heading ({@link pictureTitle}: the run as planned, also
+ * when only some frames are there yet).
  */
-export async function writeIdentityPlot(
+export function identityPlotInput(
   frames: readonly ManifestFrame[],
   spec: ResolvedExperiment,
   threshold: number,
-  dir: string,
-  write: (path: string, data: Uint8Array) => Promise<void>,
-): Promise<string | null> {
+): IdentityPlotInput | null {
   const withIdentity = frames.filter((f) => f.identity);
   if (withIdentity.length === 0) return null;
   const series = bySeed(withIdentity.map((f) => ({ ...f, seed: frameSeed(f, spec.seed) }))).map((
@@ -54,12 +53,27 @@ export async function writeIdentityPlot(
       toPrevious: f.identity!.toPrevious,
     })),
   }));
-  const png = await identityPlot({
+  return {
     series,
     threshold,
-    title: `${pictureTitle(spec, frames.length)}: face-descriptor distance`,
-  });
-  await write(join(dir, IDENTITY_PLOT_FILE), png);
+    title: `${pictureTitle(spec)}: face-descriptor distance`,
+  };
+}
+
+/**
+ * Writes `identity_plot.png` for the frames that have identity numbers ({@link identityPlotInput});
+ * returns its name, or null when no frame has any.
+ */
+export async function writeIdentityPlot(
+  frames: readonly ManifestFrame[],
+  spec: ResolvedExperiment,
+  threshold: number,
+  dir: string,
+  write: (path: string, data: Uint8Array) => Promise<void>,
+): Promise<string | null> {
+  const input = identityPlotInput(frames, spec, threshold);
+  if (!input) return null;
+  await write(join(dir, IDENTITY_PLOT_FILE), await identityPlot(input));
   return IDENTITY_PLOT_FILE;
 }
 

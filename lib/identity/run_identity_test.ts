@@ -9,6 +9,7 @@ import { decodePng } from "../render/png.ts";
 import { sha256File } from "../util/hash.ts";
 import { fakeEmbedder } from "./_fake_embedder.ts";
 import { distance, twoWayDecomposition } from "./analysis.ts";
+import { identityPlotInput } from "./run_identity.ts";
 import { rgbaToNchw } from "./tracker.ts";
 
 const spec = {
@@ -193,6 +194,20 @@ Deno.test("a multi-seed run: one reference per seed, neighbours within a seed, t
     assert.deepEqual(s.decomposition, twoWayDecomposition(rows));
     assert.equal(s.perSeed.length, 3);
     assert.equal(s.colorCorrelation.n, 3 * 6);
+  });
+});
+
+Deno.test("identity_plot.png of an interrupted grid run is headed with the planned seeds × colours", async () => {
+  await withTempDir(async (dir) => {
+    const grid = { ...spec, seed: undefined, seeds: [7, 8, 9], frames: { count: 4 } };
+    const { manifest } = await run(grid, dir);
+    // What analyze plots after a run stopped at 8 of its 12 frames.
+    const input = identityPlotInput(manifest.frames.slice(0, 8), manifest.spec, 0.6)!;
+    assert.equal(
+      input.title,
+      "identity-test  3 seeds × 4 colours  12 steps: face-descriptor distance",
+    );
+    assert.deepEqual(input.series.map((s) => [s.seed, s.points.length]), [["7", 4], ["8", 4]]);
   });
 });
 

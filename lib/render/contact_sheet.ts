@@ -76,6 +76,8 @@ export interface ContactSheetLayout {
   captionLines: number;
   /** Height of the heading band (0 without a title). */
   titleHeight: number;
+  /** Font size of the title (0 without one): see {@link sheetTitleLayout}. */
+  titlePx: number;
   /** Per frame, in input order. */
   cells: CellLayout[];
 }
@@ -155,12 +157,12 @@ export function contactSheetLayout(
   }
   const cellHeight = tileHeight + swatchGap + swatchHeight + captionGap + captionLines * lineHeight;
 
-  let titleHeight = 0;
-  if (options.title) {
-    titleHeight = font.measure(options.title, sheetTitlePx(tileWidth)).height + gap;
-  }
-
-  const width = columns * tileWidth + (columns + 1) * gap;
+  const gridWidth = columns * tileWidth + (columns + 1) * gap;
+  const title = options.title
+    ? sheetTitleLayout(font, options.title, tileWidth, gap, gridWidth)
+    : { px: 0, height: 0, width: gridWidth };
+  const titleHeight = title.height;
+  const width = title.width;
   const height = titleHeight + rows * cellHeight + (rows + 1) * gap;
   const cells: CellLayout[] = [];
   for (let i = 0; i < count; i++) {
@@ -190,20 +192,24 @@ export function contactSheetLayout(
     captionPx,
     captionLines,
     titleHeight,
+    titlePx: title.px,
     cells,
   };
 }
 
-/** Draws a sheet's title at the top left, one gap in (shared with the grid picture). */
+/**
+ * Draws a sheet's title at the top left, one gap in, at the size its layout fitted (shared with
+ * the grid picture).
+ */
 export function drawSheetTitle(
   canvas: Canvas,
   font: TrueTypeFont,
   title: string,
-  layout: { gap: number; tileWidth: number },
+  layout: { gap: number; titlePx: number },
   theme: SheetTheme,
 ): void {
-  const { gap, tileWidth } = layout;
-  canvas.drawText(font, title, gap, gap, sheetTitlePx(tileWidth), SHEET_THEMES[theme].text);
+  const { gap, titlePx } = layout;
+  canvas.drawText(font, title, gap, gap, titlePx, SHEET_THEMES[theme].text);
 }
 
 /** Draws a colour swatch: the solid colour area `swatch` inside a 1-pixel hairline frame. */
@@ -218,9 +224,61 @@ export function drawSwatch(
   canvas.fillRect(x, y, width, height, colorToBytes(color));
 }
 
-/** Font size of a sheet's title for tiles `tileWidth` pixels wide (shared with the grid). */
+/**
+ * Font size of a sheet's title for tiles `tileWidth` pixels wide when it fits (shared with the
+ * grid); {@link sheetTitleLayout} sets a long one smaller.
+ */
 export function sheetTitlePx(tileWidth: number): number {
   return Math.min(20, Math.max(13, Math.round(tileWidth * 0.14)));
+}
+
+/**
+ * Smallest size a picture's title is set in to make it fit: smaller is hard to read, so a sheet
+ * or grid widens for its title instead, and a fixed-width plot lets it run on.
+ */
+export const TITLE_MIN_PX = 11;
+
+/**
+ * Font size of a picture's title: `px`, or smaller for a title wider than `maxWidth` (a multi-seed
+ * preview's heading names every part of the run), down to {@link TITLE_MIN_PX}. Shared by the
+ * sheets, the grid and the plots, which all carry the run's heading.
+ */
+export function fitTitlePx(
+  font: TrueTypeFont,
+  title: string,
+  px: number,
+  maxWidth: number,
+): number {
+  while (px > TITLE_MIN_PX && font.measure(title, px).width > maxWidth) px--;
+  return px;
+}
+
+/** A sheet's title as laid out (see {@link sheetTitleLayout}). */
+export interface SheetTitleLayout {
+  /** Font size in pixels per em. */
+  px: number;
+  /** Height of the heading band, the gap under it included. */
+  height: number;
+  /** Width of the picture: `contentWidth`, or wider for a title that does not fit even small. */
+  width: number;
+}
+
+/**
+ * Lays out a sheet's or grid's title, drawn one gap in from the top left of a picture
+ * `contentWidth` pixels wide: {@link sheetTitlePx}, set smaller until it fits inside one gap from
+ * each side ({@link fitTitlePx}); a title too long even at {@link TITLE_MIN_PX} widens the
+ * picture rather than being cut off.
+ */
+export function sheetTitleLayout(
+  font: TrueTypeFont,
+  title: string,
+  tileWidth: number,
+  gap: number,
+  contentWidth: number,
+): SheetTitleLayout {
+  const px = fitTitlePx(font, title, sheetTitlePx(tileWidth), contentWidth - 2 * gap);
+  const size = font.measure(title, px);
+  return { px, height: size.height + gap, width: Math.max(contentWidth, size.width + 2 * gap) };
 }
 
 /** `text`, shortened with an ellipsis if needed to fit `maxWidth` pixels. */

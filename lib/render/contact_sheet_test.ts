@@ -3,7 +3,10 @@ import {
   type ContactFrame,
   contactSheet,
   contactSheetLayout,
+  fitTitlePx,
   renderContactSheet,
+  sheetTitlePx,
+  TITLE_MIN_PX,
 } from "./contact_sheet.ts";
 import { defaultFont } from "./font.ts";
 import { colorToBytes, decodePng } from "./png.ts";
@@ -160,5 +163,36 @@ Deno.test("contact sheet rejects empty input and mismatched frames by index", as
   await assert.rejects(
     () => renderContactSheet(gradientFrames(2, 8, 8), { columns: 0 }),
     /columns must be a positive integer/,
+  );
+});
+
+Deno.test("fitTitlePx: a long title is set smaller until it fits, down to the smallest size; a short one as asked", async () => {
+  const font = await defaultFont();
+  const long = "innate_external  8 seeds × 12 colours  50 steps  PREVIEW (not the paper's 1000): " +
+    "face-descriptor distance";
+  assert.ok(font.measure(long, 17).width > 968);
+  const px = fitTitlePx(font, long, 17, 968);
+  assert.ok(px < 17 && font.measure(long, px).width <= 968, `${px} px`);
+  assert.equal(fitTitlePx(font, "path1  seed 42  20 steps: face-descriptor distance", 17, 968), 17);
+  assert.equal(fitTitlePx(font, long, 17, 100), TITLE_MIN_PX, "no smaller than readable");
+});
+
+Deno.test("contact sheet: a long title is set smaller or widens the sheet, never cut off", async () => {
+  const font = await defaultFont();
+  const frames = gradientFrames(3, 32, 32);
+  const title = "innate_external  2 seeds × 3 colours  12 steps  PREVIEW (not the paper's 1000)";
+  const sheet = await renderContactSheet(frames, { title });
+  const { gap, titlePx, titleHeight } = sheet.layout;
+  assert.ok(titlePx < sheetTitlePx(32), `${titlePx} px`);
+  assert.ok(gap + font.measure(title, titlePx).width + gap <= sheet.width);
+  let right = -1;
+  for (let y = 0; y < titleHeight; y++) {
+    for (let x = 0; x < sheet.width; x++) {
+      if (pixelAt(sheet, x, y)[0] < 160) right = Math.max(right, x);
+    }
+  }
+  assert.ok(
+    right > sheet.width / 2 && right < sheet.width - gap / 2,
+    `title ink up to x = ${right}`,
   );
 });

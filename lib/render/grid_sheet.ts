@@ -22,7 +22,7 @@ import {
   drawSwatch,
   SHEET_THEMES,
   type SheetTheme,
-  sheetTitlePx,
+  sheetTitleLayout,
 } from "./contact_sheet.ts";
 import { defaultFont, type TrueTypeFont } from "./font.ts";
 import { IDENTITY_PLOT_STYLE } from "./identity_plot.ts";
@@ -99,6 +99,8 @@ export interface GridSheetLayout {
   captionPx: number;
   /** Height of the heading band (0 without a title). */
   titleHeight: number;
+  /** Font size of the title (0 without one): see `sheetTitleLayout` (contact_sheet.ts). */
+  titlePx: number;
   /** Left edge of the row labels (text is left-aligned there). */
   labelX: number;
   /** Per column: its swatch's solid colour area (inside the hairline) and the hex's top row. */
@@ -155,15 +157,21 @@ export function gridSheetLayout(
   const labelWidth = Math.max(
     ...[heading, ...rowLabels].map((label) => font.measure(label, captionPx).width),
   );
-  const titleHeight = options.title
-    ? font.measure(options.title, sheetTitlePx(tileWidth)).height + gap
-    : 0;
-
   const labelX = gap;
   const gridX = labelX + labelWidth + gap;
+  const columnX = (c: number) => gridX + c * (tileWidth + gap);
+  const footer = extras.footer ?? [];
+  // A footer wider than the grid widens the picture rather than being cut off.
+  const footerWidth = Math.max(0, ...footer.map((line) => font.measure(line, captionPx).width));
+  const contentWidth = Math.max(columnX(columns), labelX + footerWidth + gap);
+  // The title is set smaller to fit the grid (a multi-seed preview's heading is long), and
+  // widens the picture only when it does not fit even so.
+  const title = options.title
+    ? sheetTitleLayout(font, options.title, tileWidth, gap, contentWidth)
+    : { px: 0, height: 0, width: contentWidth };
+  const titleHeight = title.height;
   const headerY = titleHeight + gap;
   const rowsY = headerY + swatchHeight + captionGap + lineHeight + gap;
-  const columnX = (c: number) => gridX + c * (tileWidth + gap);
   // The numbers sit in a band of their own under each row, so they never cover the face.
   const noteHeight = extras.notes ? captionGap + lineHeight : 0;
   const rowHeight = tileHeight + noteHeight + gap;
@@ -185,19 +193,17 @@ export function gridSheetLayout(
       })),
     };
   });
-  const footer = extras.footer ?? [];
   const footerTop = rowsY + rowLabels.length * rowHeight;
   const footerY = footer.map((_, i) => footerTop + i * (lineHeight + captionGap));
-  // A footer wider than the grid widens the picture rather than being cut off.
-  const footerWidth = Math.max(0, ...footer.map((line) => font.measure(line, captionPx).width));
   return {
-    width: Math.max(columnX(columns), labelX + footerWidth + gap),
+    width: title.width,
     height: footerTop + (footer.length ? footer.length * (lineHeight + captionGap) + gap : 0),
     gap,
     tileWidth,
     tileHeight,
     captionPx,
     titleHeight,
+    titlePx: title.px,
     labelX,
     columns: cols,
     rows,

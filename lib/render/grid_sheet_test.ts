@@ -4,10 +4,11 @@ import {
   GRID_THRESHOLD_COLOR,
   type GridCell,
   gridSheet,
+  type GridSheetLayout,
   gridSheetLayout,
   renderGridSheet,
 } from "./grid_sheet.ts";
-import { IDENTITY_PLOT_STYLE } from "./identity_plot.ts";
+import { sheetTitlePx, TITLE_MIN_PX } from "./contact_sheet.ts";
 import { colorToBytes, decodePng } from "./png.ts";
 import { resizeRgba } from "./resample.ts";
 
@@ -139,6 +140,51 @@ Deno.test("grid.png: resized cells, sizes from the layout, and bad input refused
   assert.deepEqual(await gridSheet(grid), await gridSheet(grid));
 });
 
+/** Rightmost column with ink in the band above the swatches (only the title is drawn there). */
+function titleInkRight(img: { width: number; rgba: Uint8Array }, layout: GridSheetLayout) {
+  let right = -1;
+  for (let y = 0; y < layout.titleHeight + layout.gap; y++) {
+    for (let x = 0; x < img.width; x++) if (pixel(img, x, y)[0] < 160) right = Math.max(right, x);
+  }
+  return right;
+}
+
+Deno.test("grid.png: a long title is set smaller to fit; one too long even so widens the picture", async () => {
+  const font = await defaultFont();
+  const grid = (seeds: number, colors: number, size: number) => ({
+    rows: Array.from({ length: seeds }, (_, r) => ({
+      label: String(r + 1),
+      cells: COLORS.slice(0, colors).map((_, c) => cell(r, c, size, size)),
+    })),
+    colors: COLORS.slice(0, colors),
+  });
+  // The demo's grid (3 × 4 frames of 64 px, 324 px wide): 320 px of title at 13 px do not fit
+  // between its margins, at 12 px they do.
+  const demo = grid(3, 4, 64);
+  const demoTitle = "demo_grid  3 seeds × 4 colours  20 steps";
+  const shrunk = await renderGridSheet(demo, { title: demoTitle });
+  const untitled = (await renderGridSheet(demo)).layout;
+  assert.ok(font.measure(demoTitle, sheetTitlePx(64)).width > untitled.width - 2 * untitled.gap);
+  assert.ok(shrunk.layout.titlePx < sheetTitlePx(64), `${shrunk.layout.titlePx} px`);
+  assert.equal(shrunk.width, untitled.width, "the grid is not widened for a title that fits");
+  // A 2 × 3 preview of 32 px frames (156 px wide) with the preview's long heading: too long even
+  // at the smallest size, so the picture widens to hold it.
+  const preview = grid(2, 3, 32);
+  const previewTitle =
+    "innate_external  2 seeds × 3 colours  12 steps  PREVIEW (not the paper's 1000)";
+  const widened = await renderGridSheet(preview, { title: previewTitle });
+  const { gap } = widened.layout;
+  assert.equal(widened.layout.titlePx, TITLE_MIN_PX);
+  assert.equal(widened.width, gap + font.measure(previewTitle, TITLE_MIN_PX).width + gap);
+  assert.ok(widened.width > (await renderGridSheet(preview)).width);
+  // In both, the title's ink ends inside the picture, clear of the right margin (cut off, it
+  // would run to the last column).
+  for (const sheet of [shrunk, widened]) {
+    const right = titleInkRight(sheet, sheet.layout);
+    assert.ok(right > sheet.width / 2 && right < sheet.width - sheet.layout.gap / 2, `${right}`);
+  }
+});
+
 Deno.test("grid.png with identity: a number under every cell, a red frame exactly at or over the threshold, the footer", async () => {
   const plain = input(48, 48);
   // Row 1 column 2 is exactly at the threshold (it counts as over), row 2 column 0 is over.
@@ -208,9 +254,4 @@ Deno.test("grid.png with identity: a number under every cell, a red frame exactl
     renderGridSheet({ ...grid, identity: { toReference: [[0.1]], threshold: 0.6 } }),
     /row 0 \(0\) has 1 identity numbers for 4 colours/,
   );
-});
-
-Deno.test("the grid's threshold red is the identity plot's", () => {
-  assert.deepEqual([...GRID_THRESHOLD_COLOR], [...IDENTITY_PLOT_STYLE.threshold]);
-  assert.equal(GRID_THRESHOLD_COLOR, IDENTITY_PLOT_STYLE.threshold);
 });

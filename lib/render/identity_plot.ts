@@ -11,7 +11,8 @@
  */
 
 import { Canvas, type Rect, type Rgb8 } from "./canvas.ts";
-import { defaultFont, type TrueTypeFont } from "./font.ts";
+import { fitTitlePx } from "./contact_sheet.ts";
+import { defaultFont } from "./font.ts";
 import { colorToBytes, encodePng, type RgbaImage } from "./png.ts";
 
 /** One frame of a series. */
@@ -97,7 +98,8 @@ export async function renderIdentityPlot(
   const height = titleHeight + series.length * (panelHeight + STRIP + panelGap) + LEGEND;
   const canvas = new Canvas(WIDTH, height, BACKGROUND);
   if (input.title) {
-    canvas.drawText(font, input.title, 16, 12, titlePx(font, input.title, WIDTH - 32), INK);
+    // 17 px, smaller for a long title (the sheets' rule), so that it fits one margin from each side.
+    canvas.drawText(font, input.title, 16, 12, fitTitlePx(font, input.title, 17, WIDTH - 32), INK);
   }
 
   const largest = Math.max(
@@ -199,14 +201,4 @@ export async function renderIdentityPlot(
 export async function identityPlot(input: IdentityPlotInput): Promise<Uint8Array> {
   const plot = await renderIdentityPlot(input);
   return encodePng(plot.rgba, plot.width, plot.height);
-}
-
-/**
- * The title's font size: 17 px, smaller for a long title (a multi-seed preview's names every
- * part of the run) so it fits `maxWidth`, down to 11 px.
- */
-export function titlePx(font: TrueTypeFont, title: string, maxWidth: number): number {
-  let px = 17;
-  while (px > 11 && font.measure(title, px).width > maxWidth) px--;
-  return px;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultFont } from "./font.ts";
-import { IDENTITY_PLOT_STYLE, identityPlot, renderIdentityPlot, titlePx } from "./identity_plot.ts";
+import { IDENTITY_PLOT_STYLE, identityPlot, renderIdentityPlot } from "./identity_plot.ts";
 import { decodePng } from "./png.ts";
 
 function at(image: { width: number; rgba: Uint8Array }, x: number, y: number): number[] {
@@ -106,12 +106,21 @@ Deno.test("identity plot: the to-previous series is drawn at its values, and abs
   }
 });
 
-Deno.test("identity plot: a long title is set smaller until it fits, a short one at 17 px", async () => {
+Deno.test("identity plot: a long title is set smaller to fit inside the plot", async () => {
   const font = await defaultFont();
   const long = "innate_external  8 seeds × 12 colours  50 steps  PREVIEW (not the paper's 1000): " +
     "face-descriptor distance";
   assert.ok(font.measure(long, 17).width > 968, "the title of the case that was cut off");
-  const px = titlePx(font, long, 968);
-  assert.ok(px < 17 && font.measure(long, px).width <= 968, `${px} px`);
-  assert.equal(titlePx(font, "path1  seed 42  20 steps: face-descriptor distance", 968), 17);
+  const points = [{ color: [1, 0, 0] as const, toReference: 0.2, toPrevious: null }];
+  const plot = await renderIdentityPlot({
+    series: [{ seed: "1", points }],
+    threshold: 0.6,
+    title: long,
+  });
+  // The title band (above the first panel): its ink ends one margin short of the right edge.
+  let right = -1;
+  for (let y = 0; y < 40; y++) {
+    for (let x = 0; x < plot.width; x++) if (at(plot, x, y)[0] < 160) right = Math.max(right, x);
+  }
+  assert.ok(right > plot.width / 2 && right < plot.width - 8, `title ink up to x = ${right}`);
 });

@@ -11,6 +11,7 @@
  */
 
 import { Canvas, type Rect, type Rgb8 } from "./canvas.ts";
+import { fitTitlePx } from "./contact_sheet.ts";
 import { defaultFont, type TrueTypeFont } from "./font.ts";
 import { colorToBytes, encodePng, type RgbaImage } from "./png.ts";
 
@@ -258,7 +259,10 @@ export async function renderPathPlot(
   const width = CUBE_SIZE + (withPanels ? PANEL_COLUMN : 0);
   const height = titleHeight + CUBE_SIZE + LEGEND_HEIGHT;
   const canvas = new Canvas(width, height, BACKGROUND);
-  if (input.title) canvas.drawText(font, input.title, 16, 12, 17, INK);
+  if (input.title) {
+    // A long title (a multi-seed preview's heading) is set smaller to fit, as on the other pictures.
+    canvas.drawText(font, input.title, 16, 12, fitTitlePx(font, input.title, 17, width - 32), INK);
+  }
 
   const cube = cubeProjector(0, titleHeight, CUBE_SIZE, 56);
   drawCube(canvas, font, cube);

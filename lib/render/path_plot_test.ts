@@ -139,3 +139,15 @@ Deno.test("path plot works from points alone and rejects unusable input", async 
     /points\[0\]\.color/,
   );
 });
+
+Deno.test("path plot: a long title is set smaller to fit inside the plot", async () => {
+  // innate_external's preview heading: 790 px at 17 px, in a plot 690 px wide.
+  const title = "innate_external  8 seeds × 12 colours  50 steps  PREVIEW (not the paper's 1000)";
+  const plot = await renderPathPlot({ fine, points, title });
+  // The title band, above the cube: its ink ends one margin short of the right edge.
+  let right = -1;
+  for (let y = 0; y < 36; y++) {
+    for (let x = 0; x < plot.width; x++) if (pixel(plot, x, y)[0] < 160) right = Math.max(right, x);
+  }
+  assert.ok(right > plot.width / 2 && right < plot.width - 8, `title ink up to x = ${right}`);
+});
