@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sha256File } from "../util/hash.ts";
+import { treeDigest } from "../util/_test_tree.ts";
 import { fakeDeps, quietWriter } from "./_fakes.ts";
 import { type Manifest, MANIFEST_FILE, ManifestError } from "./manifest.ts";
 import { MergeError, mergeShards } from "./merge.ts";
@@ -225,17 +226,6 @@ Deno.test("merge refuses a full run, a frame in the wrong shard, and merging int
   });
 });
 
-/** Every path under `dir` with the SHA-256 of each file (folders as "dir"). */
-async function tree(dir: string, prefix = ""): Promise<Record<string, string>> {
-  const entries: Record<string, string> = {};
-  for await (const entry of Deno.readDir(join(dir, prefix))) {
-    const path = join(prefix, entry.name);
-    if (entry.isDirectory) Object.assign(entries, { [path]: "dir" }, await tree(dir, path));
-    else entries[path] = await sha256File(join(dir, path));
-  }
-  return entries;
-}
-
 Deno.test("merge checks every shard and frame before writing: a corrupt last frame leaves OUT untouched", async () => {
   await withTempDir(async (root) => {
     const dirs = await runShards(spec, join(root, "s"), 2);
@@ -256,18 +246,18 @@ Deno.test("merge checks every shard and frame before writing: a corrupt last fra
 
     // The shards' parent (the usual OUT): nothing added, nothing changed.
     const parent = join(root, "s");
-    const before = await tree(parent);
+    const before = await treeDigest(parent);
     await expectRefusal(parent, dirs, damaged);
-    assert.deepEqual(await tree(parent), before);
+    assert.deepEqual(await treeDigest(parent), before);
 
     // A folder holding an earlier merge keeps its frames, manifest and pictures as they were.
     await flipByte(); // repaired
     const earlier = join(root, "earlier");
     await merge(earlier, dirs).result;
     await flipByte(); // damaged again
-    const merged = await tree(earlier);
+    const merged = await treeDigest(earlier);
     await assert.rejects(merge(earlier, dirs).result, damaged);
-    assert.deepEqual(await tree(earlier), merged);
+    assert.deepEqual(await treeDigest(earlier), merged);
   });
 });
 
