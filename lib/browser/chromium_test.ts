@@ -311,8 +311,8 @@ browserTest("browser: Debian's Chromium plays the project's H.264 MP4s", async (
     console.log(`canPlayType(avc1.42E01E) = "${answer}"`);
     assert.equal(answer, "probably");
     // `loadeddata` says a frame is decoded, not that it has reached the canvas: on a CI run of the
-    // whole suite (2 shared cores) drawImage right after it gave black once, not reproduced in 20
-    // loaded runs here. So the clip plays (muted, in the page) and the page draws every 50 ms
+    // whole suite (2 shared cores) drawImage right after it gave black once, and here 1 of 8
+    // loaded runs needed a second draw. So the clip plays (muted, in the page) and the page draws every 50 ms
     // until a painted, non-black pixel arrives or 10 s pass; the colour is then checked as it came.
     const pixel = await page.evaluate<number[]>(`new Promise((resolve, reject) => {
       const v = document.createElement("video");

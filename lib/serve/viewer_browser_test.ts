@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Page } from "../browser/page.ts";
 import { decodeScreenshot, regionStats } from "../browser/region.ts";
 import { browserTest } from "../browser/testing.ts";
-import type { Manifest } from "../experiments/mod.ts";
+import { type Manifest, writeManifest } from "../experiments/manifest.ts";
 import { brokenImages } from "../report/_browser_util.ts";
 import { makeTinyRunPair } from "../report/_test_runs.ts";
 import type { ViewerComparison } from "./compare.ts";
@@ -50,9 +50,8 @@ async function writeRunning(
     outputs: { contactSheet: null, pathPlot: null, video: { mp4: null, gif: null } },
   };
   delete (manifest as { identity?: unknown }).identity;
-  // Through a temporary file and a rename, as the runner writes it: the viewer never reads half.
-  await Deno.writeTextFile(join(dir, ".manifest.json.tmp"), JSON.stringify(manifest, null, 2));
-  await Deno.rename(join(dir, ".manifest.json.tmp"), join(dir, "manifest.json"));
+  // As the runner writes it (temporary file and rename): the viewer never reads half.
+  await writeManifest(dir, manifest as Manifest);
 }
 
 /** Completes `live/run`: the pictures of `source` copied in, then its complete manifest. */
@@ -62,8 +61,7 @@ async function writeComplete(root: string, source: Manifest, sourceDir: string) 
   for (const file of [o.contactSheet, o.pathPlot, o.identityPlot, o.video.mp4, o.video.gif]) {
     if (file) await Deno.copyFile(join(sourceDir, file), join(dir, file));
   }
-  await Deno.writeTextFile(join(dir, ".manifest.json.tmp"), JSON.stringify(source, null, 2));
-  await Deno.rename(join(dir, ".manifest.json.tmp"), join(dir, "manifest.json"));
+  await writeManifest(dir, source);
 }
 
 /** Texts of the cells matching `selector` in each `tr.frame` of the compare table. */
