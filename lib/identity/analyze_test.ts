@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeDeps, quietWriter } from "../experiments/_fakes.ts";
-import type { GridPictureInput } from "../experiments/deps.ts";
+import type { GridPictureInput, RunnerDeps } from "../experiments/deps.ts";
 import { pictureTitle } from "../experiments/finish.ts";
 import { InterruptedError } from "../experiments/interrupt.ts";
 import type { Manifest } from "../experiments/manifest.ts";
@@ -45,6 +45,33 @@ async function render(dir: string, identity: boolean, size = 8): Promise<Manifes
     progressWriter: quietWriter,
   });
   return manifest;
+}
+
+/**
+ * `analyzeRun` with the fake model at `size` and the fake embedder, drawing grids with
+ * `gridSheet`; also returns how many PNGs it decoded.
+ */
+async function analyzeCounting(
+  dir: string,
+  size: number,
+  gridSheet: RunnerDeps["gridSheet"],
+) {
+  const { deps } = fakeDeps({ size, embedder: fakeEmbedder().embedder });
+  let decoded = 0;
+  const result = await analyzeRun(dir, {
+    deps: {
+      ...deps,
+      loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
+      gridSheet,
+      decodePng: (bytes, source) => {
+        decoded++;
+        return deps.decodePng(bytes, source);
+      },
+    },
+    log: () => {},
+    progressWriter: quietWriter,
+  });
+  return { ...result, decoded };
 }
 
 function analyze(dir: string, embedder: FaceEmbedder, signal?: AbortSignal) {
@@ -248,25 +275,9 @@ Deno.test("grid.png: the run prints each cell's distance and frames those over t
     // analyze adds the numbers to the run without them, and draws the same grid.png.
     const before = await Deno.readFile(join(dir, "b", "grid.png"));
     // (fakeDeps' own gridSheet draws nothing: the real one is passed, as the run had it.)
-    const analyzeB = async () => {
-      const { deps } = fakeDeps({ size: 32, embedder: fakeEmbedder().embedder });
-      let decoded = 0;
-      await analyzeRun(join(dir, "b"), {
-        deps: {
-          ...deps,
-          loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
-          gridSheet: realGrid,
-          decodePng: (bytes, source) => {
-            decoded++;
-            return deps.decodePng(bytes, source);
-          },
-        },
-        log: () => {},
-        progressWriter: quietWriter,
-      });
-      return decoded;
-    };
+    const analyzeB = async () => (await analyzeCounting(join(dir, "b"), 32, realGrid)).decoded;
     const drawn = inputs.length;
+
     const decoded = await analyzeB();
     assert.equal(inputs.length, drawn + 1, "analyze draws grid.png once");
     // Each frame PNG is decoded once: the grid reuses the pixels read for the descriptors.
@@ -313,24 +324,7 @@ Deno.test("analyze puts the numbers on a grid.png drawn without them in a run th
         progressWriter: quietWriter,
       })).manifest;
     };
-    const analyzeGrid = async (out: string) => {
-      const { deps } = fakeDeps({ size: 16, embedder: fakeEmbedder().embedder });
-      let decoded = 0;
-      const result = await analyzeRun(out, {
-        deps: {
-          ...deps,
-          loadEmbedder: () => Promise.resolve(fakeEmbedder().embedder),
-          gridSheet: countingGrid,
-          decodePng: (bytes, source) => {
-            decoded++;
-            return deps.decodePng(bytes, source);
-          },
-        },
-        log: () => {},
-        progressWriter: quietWriter,
-      });
-      return { ...result, decoded };
-    };
+    const analyzeGrid = (out: string) => analyzeCounting(out, 16, countingGrid);
     const run = join(dir, "run");
     const manifest = await runGrid(run, true);
     const digest = manifest.outputs.gridIdentity;
