@@ -193,6 +193,10 @@ async function tryCreate(path: string, text: string): Promise<boolean> {
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
+    // Our temporary file, or the folder, went away under us: the holder of the lock cleans up
+    // the temporary files of interrupted runs and removes a folder it leaves empty. Not taken;
+    // the caller tries again, which makes the folder again.
+    if (e instanceof Deno.errors.NotFound) return false;
     // No hard links here (some network or FUSE file systems): exclusive create instead.
     try {
       await Deno.writeTextFile(path, text, { createNew: true });

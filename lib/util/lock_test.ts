@@ -58,6 +58,34 @@ Deno.test("acquireLock: the lock file names its holder; a second taker is refuse
   });
 });
 
+Deno.test("acquireLock: a taker whose temporary file and folder are cleaned away under it tries again", async () => {
+  await withTempDir(async (dir) => {
+    const folder = join(dir, "run");
+    const path = join(folder, ".lock");
+    await Deno.mkdir(folder);
+    // What a finishing holder does between our temporary file and its link (seen on CI): its
+    // run removes the temporary files of interrupted runs, then the folder it leaves empty.
+    const link = Deno.link;
+    let cleaned = 0;
+    Deno.link = async (from: string, to: string) => {
+      if (cleaned++ === 0) {
+        for (const entry of Deno.readDirSync(folder)) await Deno.remove(join(folder, entry.name));
+        await Deno.remove(folder);
+      }
+      return await link(from, to);
+    };
+    try {
+      const lock = await acquireLock(path, { wait: true, pollMs: 10 });
+      assert.equal((await readLock(path))?.pid, Deno.pid);
+      assert.deepEqual([...Deno.readDirSync(folder)].map((e) => e.name), [".lock"]);
+      await lock.release();
+    } finally {
+      Deno.link = link;
+    }
+    assert.equal(cleaned, 2, "one attempt cleaned away, the next one took the lock");
+  });
+});
+
 Deno.test("acquireLock: of many concurrent takers exactly one wins", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, ".lock");
